@@ -1,0 +1,70 @@
+"""Wiring: the one place where the configuration becomes live objects.
+
+CLI commands (and, later, the daemon and the web app) build one :class:`App` and call plain
+functions with its parts. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcaster.config import Config
+from broadcaster.db import make_engine, migrate, session_factory
+from broadcaster.media import Ffmpeg, MediaStore, find_ffmpeg
+from broadcaster.speech import Renderer
+from broadcaster.text import Lexicon
+
+
+@dataclass
+class App:
+    """Live objects built from one configuration."""
+
+    config: Config
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine; the schema is migrated to the latest revision on first use."""
+        engine = make_engine(self.config.db_url)
+        migrate(engine)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Session factory bound to :attr:`engine`."""
+        return session_factory(self.engine)
+
+    @cached_property
+    def store(self) -> MediaStore:
+        """The content-addressed media store under HOME/media."""
+        return MediaStore(self.config.media_dir)
+
+    @cached_property
+    def ffmpeg(self) -> Ffmpeg:
+        """The ffmpeg wrapper."""
+        return Ffmpeg(find_ffmpeg(self.config.ffmpeg))
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        """The packaged lexicon merged with the operator's files."""
+        return Lexicon.load(self.config.lexicon_paths)
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        """The text-to-clip renderer."""
+        return Renderer(self.config, self.sessions, self.store, self.ffmpeg, self.lexicon)
+
+    def close(self) -> None:
+        """Release database connections."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def setup_logging(level: str) -> None:
+    """Plain, greppable log lines on stderr."""
+    logging.basicConfig(level=level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")

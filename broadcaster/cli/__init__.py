@@ -1,0 +1,77 @@
+"""The ``broadcaster`` command line: thin adapters that parse options, call plain functions and
+print. Errors the operator can act on (:class:`BroadcasterError`) are printed as one sentence and
+exit non-zero; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from broadcaster import __version__
+from broadcaster.app import App, setup_logging
+from broadcaster.config import Config, load_config
+from broadcaster.errors import BroadcasterError
+
+
+class Context:
+    """Carries the global options; builds the config and the app on first use only."""
+
+    def __init__(self, config_file: Path | None, flags: dict[str, Any]) -> None:
+        self.config_file = config_file
+        self.flags = flags
+        self._config: Config | None = None
+        self._app: App | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_file, flags=self.flags)
+            setup_logging(self._config.log_level)
+        return self._config
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            self._app = App(self.config)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+class BroadcasterGroup(click.Group):
+    """A command group that turns BroadcasterError into a clear message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BroadcasterError as exc:
+            click.echo(f"broadcaster: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(cls=BroadcasterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="broadcaster")
+@click.option("--config", "config_file", type=click.Path(path_type=Path),
+              help="Config file (default: ./broadcaster.toml, or $BROADCASTER_CONFIG).")
+@click.option("--home", type=click.Path(path_type=Path),
+              help="Folder for database, media and logs (default ./var).")
+@click.option("--database-url", help="SQLAlchemy database URL (default: SQLite in HOME).")
+@click.pass_context
+def main(ctx: click.Context, config_file: Path | None, home: Path | None,
+         database_url: str | None) -> None:
+    """broadcaster: speech, schedules and playlists for Vietnamese radio, TV and commune
+    loudspeakers."""
+    obj = Context(config_file, {"home": home, "database_url": database_url})
+    ctx.obj = obj
+    ctx.call_on_close(obj.close)
+
+
+from broadcaster.cli import admin, docs, speech  # noqa: E402,F401  (register the commands)

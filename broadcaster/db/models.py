@@ -1,0 +1,148 @@
+"""Tables. Every schema change goes through an Alembic migration in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes, stored the same way on SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: broadcaster stores aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Document(Base):
+    """A resolution summary or announcement text; its content lives in revisions."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    number: Mapped[str] = mapped_column(String(100), default="")
+    issuer: Mapped[str] = mapped_column(String(200), default="")
+    issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    speech: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    revisions: Mapped[list[DocumentRevision]] = relationship(
+        back_populates="document", order_by="DocumentRevision.number"
+    )
+
+    @property
+    def current(self) -> DocumentRevision:
+        """The newest revision (every stored document has at least one)."""
+        return self.revisions[-1]
+
+
+class DocumentRevision(Base):
+    """One version of a document's text, as extracted from the file that was added."""
+
+    __tablename__ = "document_revisions"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(String(500))
+    source_format: Mapped[str] = mapped_column(String(10))
+    encoding: Mapped[str] = mapped_column(String(20))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="revisions")
+
+
+class Clip(Base):
+    """A rendered, loudness-normalised, encoded piece of audio in the media store."""
+
+    __tablename__ = "clips"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cache_key: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    ext: Mapped[str] = mapped_column(String(8))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    loudness_lufs: Mapped[float] = mapped_column(Float)
+    true_peak_dbtp: Mapped[float] = mapped_column(Float)
+    profile: Mapped[str] = mapped_column(String(50))
+    engine: Mapped[str] = mapped_column(String(30))
+    voice: Mapped[str] = mapped_column(String(200))
+    rate: Mapped[float] = mapped_column(Float)
+    normalizer_version: Mapped[str] = mapped_column(String(20))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    # Set when a later engine of the chain spoke because a better one failed; the clip is
+    # re-rendered with ``preferred_engine`` when that engine is back.
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    preferred_engine: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    replaced_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clips.id", ondelete="SET NULL"), nullable=True
+    )
+    # What was asked for (spoken text, voice, rate, pauses, profile, chain): enough to redo it.
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    document_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_revisions.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def file_name(self) -> str:
+        """The clip's name in the media store: ``<sha256>.<ext>``."""
+        return f"{self.sha256}.{self.ext}"

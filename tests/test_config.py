@@ -1,0 +1,78 @@
+"""Configuration: precedence, validation, and every setting documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from broadcaster.config import SETTINGS, load_config
+from broadcaster.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "broadcaster.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_defaults(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, ""), env={})
+    assert cfg.home == Path("var")
+    assert cfg.engine_chain == ("gtts", "espeak")
+    assert cfg.db_url.startswith("sqlite:///") and cfg.db_url.endswith("var/broadcaster.db")
+    assert cfg.get_profile().name == "loudspeaker"
+    assert cfg.sources == {}
+
+
+def test_precedence_file_env_flags(tmp_path: Path) -> None:
+    path = write(tmp_path, 'dialect = "south"\nengines = "espeak"\nmax_document_bytes = 10\n')
+    cfg = load_config(path, env={"BROADCASTER_ENGINES": "piper,espeak",
+                                 "BROADCASTER_MAX_DOCUMENT_BYTES": "20"},
+                      flags={"max_document_bytes": 30, "home": None})
+    assert cfg.dialect == "south" and cfg.sources["dialect"] == str(path)
+    assert cfg.engine_chain == ("piper", "espeak")
+    assert cfg.sources["engines"] == "environment BROADCASTER_ENGINES"
+    assert cfg.max_document_bytes == 30 and cfg.sources["max_document_bytes"] == \
+        "option --max-document-bytes"
+
+
+def test_profiles_override_and_add(tmp_path: Path) -> None:
+    path = write(tmp_path, '[profiles.radio]\nbitrate = "192k"\n'
+                           '[profiles.tv]\nformat = "m4a"\ncodec = "aac"\nbitrate = "160k"\n')
+    cfg = load_config(path, env={})
+    assert cfg.get_profile("radio").bitrate == "192k"
+    assert cfg.get_profile("radio").loudness_lufs == -23.0
+    assert cfg.get_profile("tv").codec == "aac"
+    with pytest.raises(ConfigError, match="unknown output profile 'cinema'.*loudspeaker"):
+        cfg.get_profile("cinema")
+
+
+@pytest.mark.parametrize(("body", "env", "message"), [
+    ('bogus = 1\n', {}, "unknown setting 'bogus'"),
+    ('max_document_bytes = "lots"\n', {}, "'max_document_bytes' must be int"),
+    ('', {"BROADCASTER_GTTS_TIMEOUT": "soon"}, "environment BROADCASTER_GTTS_TIMEOUT"),
+    ('dialect = "central"\n', {}, "'dialect' must be north or south"),
+    ('engines = " , "\n', {}, "at least one speech engine"),
+    ('[profiles.radio]\nloudness = -3\n', {}, r"\[profiles.radio\] unknown field 'loudness'"),
+    ('[profiles.radio]\nrate = true\n', {}, "field 'rate' must be float"),
+    ('[profiles.radio]\nloudness_lufs = -2\n', {}, "loudness_lufs must be between"),
+    ('x = [\n', {}, "not valid TOML"),
+])
+def test_bad_values_name_the_setting(tmp_path: Path, body: str, env: dict[str, str],
+                                     message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, body), env=env)
+
+
+def test_missing_explicit_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml", env={})
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in doc]
+    assert not missing, f"settings missing from docs/configuration.md: {missing}"
