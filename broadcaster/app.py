@@ -68,3 +68,5 @@ def setup_logging(level: str) -> None:
     """Plain, greppable log lines on stderr."""
     logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces every migration step at INFO; one line from `db init` is enough.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))

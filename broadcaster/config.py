@@ -163,7 +163,8 @@ class Config:
             return self.profiles[wanted]
         except KeyError:
             valid = ", ".join(sorted(self.profiles))
-            raise ConfigError(f"unknown output profile {wanted!r}; valid profiles: {valid}") from None
+            raise ConfigError(f"unknown output profile {wanted!r}; valid profiles: {valid}") \
+                from None
 
     def with_overrides(self, **values: Any) -> Config:
         """A copy with some settings replaced (values already typed)."""
@@ -204,7 +205,8 @@ def _parse_profiles(raw: Any, where: str) -> dict[str, Profile]:
             spec = _PROFILE_FIELDS.get(key)
             if spec is None:
                 valid = ", ".join(sorted(_PROFILE_FIELDS))
-                raise ConfigError(f"{where}: [profiles.{name}] unknown field {key!r}; valid: {valid}")
+                raise ConfigError(
+                    f"{where}: [profiles.{name}] unknown field {key!r}; valid: {valid}")
             kind = type(getattr(base, key))
             try:
                 if isinstance(value, bool):

@@ -36,7 +36,7 @@ def pg_server_url() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - turn any connection problem into a clear failure
+    except Exception as exc:
         pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is not usable ({exc}); start it or set "
                     "BROADCASTER_TEST_DATABASES=sqlite to run the SQLite half only")
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)

@@ -226,7 +226,8 @@ def clips_list(ctx: Context, only_fallback: bool, as_json: bool) -> None:
         query = query.where(Clip.fallback.is_(True), Clip.replaced_by_id.is_(None))
     with ctx.app.sessions() as session:
         rows = list(session.scalars(query))
-    data = [{"clip": c.id, "sha256": c.sha256, "ext": c.ext, "duration_ms": c.duration_ms,
+    data: list[dict[str, Any]] = [
+        {"clip": c.id, "sha256": c.sha256, "ext": c.ext, "duration_ms": c.duration_ms,
              "loudness_lufs": c.loudness_lufs, "engine": c.engine, "voice": c.voice,
              "profile": c.profile, "fallback": c.fallback, "preferred_engine": c.preferred_engine,
              "replaced_by": c.replaced_by_id, "created_at": c.created_at.isoformat()}
@@ -265,7 +266,7 @@ def clips_rerender(ctx: Context, limit: int | None) -> None:
 @pass_ctx
 def engines_cmd(ctx: Context, as_json: bool) -> None:
     """List speech engines, their voices and whether they can run here."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, cls in sorted(ENGINES.items()):
         try:
             build_engine(name, ctx.config)

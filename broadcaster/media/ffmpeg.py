@@ -58,7 +58,8 @@ class Ffmpeg:
                               f"{last_lines(proc.stderr.decode('utf-8', 'replace'))}")
         return proc.stdout
 
-    def decode(self, source: Path | bytes, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+    def decode(self, source: Path | bytes,
+               sample_rate: int | None = None) -> tuple[np.ndarray, int]:
         """Decode any audio file (path or bytes) to mono float32 samples and their rate."""
         rate_args = ["-ar", str(sample_rate)] if sample_rate else []
         if isinstance(source, Path):

@@ -3,8 +3,8 @@
 from broadcaster.speech import espeak, gtts, piper  # noqa: F401  (register the engines)
 from broadcaster.speech.base import ENGINES, Audio, Engine, build_engine, engine_class
 from broadcaster.speech.render import (
-    RenderRequest,
     Renderer,
+    RenderRequest,
     RenderResult,
     SpeechSettings,
     cache_key,

@@ -11,7 +11,7 @@ import ctypes
 import functools
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -95,7 +95,8 @@ class EspeakEngine(Engine):
     NAME = "espeak"
     OFFLINE = True
     MAX_CHARS = 600
-    VOICES = {"north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
+    VOICES: ClassVar[dict[str, str]] = {
+        "north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)

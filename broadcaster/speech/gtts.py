@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 import requests
@@ -35,7 +36,7 @@ class GttsEngine(Engine):
     NAME = "gtts"
     OFFLINE = False
     MAX_CHARS = GTTS_MAX_CHARS
-    VOICES = {"north": "vi", "central": "vi", "south": "vi"}
+    VOICES: ClassVar[dict[str, str]] = {"north": "vi", "central": "vi", "south": "vi"}
 
     def __init__(self, config: Config, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:

@@ -45,7 +45,7 @@ class PiperEngine(Engine):
             raise EngineUnavailable(f"piper: the piper-tts package is missing ({exc})") from None
         try:
             self.voice = PiperVoice.load(self.model, config_path=self.model_config)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises many types
+        except Exception as exc:
             raise EngineUnavailable(f"piper: cannot load voice model {self.model}: {exc}") \
                 from None
         self._digest = _file_digest(self.model)

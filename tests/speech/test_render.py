@@ -14,7 +14,7 @@ from broadcaster.db import Clip
 from broadcaster.errors import EngineUnavailable
 from broadcaster.media import sha256_file
 from broadcaster.media.loudness import measure
-from broadcaster.speech import RenderRequest, Renderer, SpeechSettings, build_engine
+from broadcaster.speech import Renderer, RenderRequest, SpeechSettings, build_engine
 from broadcaster.speech.base import Engine
 from broadcaster.speech.gtts import GttsEngine
 from tests.speech.conftest import FakeGoogle

@@ -5,10 +5,10 @@ Revises:
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-import broadcaster.db.models
+from alembic import op
 
+import broadcaster.db.models
 
 revision = '0001'
 down_revision = None
