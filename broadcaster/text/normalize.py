@@ -45,7 +45,7 @@ NORMALIZER_VERSION = "1"
 _B = r"(?<![\w.,/-])"
 _E = r"(?![\w]|[.,/-]\d)"
 _NUM = r"\d+(?:[.,]\d+)*"
-_DAY_WORD = r"(?P<pre>(?<![^\W_])(?i:ngày|mùng|mồng)\s+)?"
+_DAY_WORD = r"(?P<pre>(?<![^\W\d_])(?i:ngày|mùng|mồng)\s+)?"
 
 # Units after a number (or after "/"): written form -> spoken form. Longest first when matched.
 UNITS: dict[str, str] = {
@@ -158,7 +158,8 @@ def _inline_markdown(line: str) -> str:
     line = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", line)
     line = re.sub(r"\*(?=\S)([^*]+?)(?<=\S)\*", r"\1", line)
     line = re.sub(r"(?<![^\W_])_(?=\S)([^_]+?)(?<=\S)_(?![^\W_])", r"\1", line)
-    return re.sub(r"[`*]", "", line)
+    line = re.sub(r"[`*]", "", line)
+    return re.sub(r"[_#]", " ", line)
 
 
 def _terminate(text: str) -> str:
@@ -300,7 +301,7 @@ def _number_rules(dialect: Dialect) -> tuple[Callable[[str], str], ...]:
             full_date,
         ),
         _sub(
-            r"(?P<pre>(?<![^\W_])(?i:tháng|quý)\s+)?" + _B + r"(?P<m>\d{1,2}|[IV]{1,3})"
+            r"(?P<pre>(?<![^\W\d_])(?i:tháng|quý)\s+)?" + _B + r"(?P<m>\d{1,2}|[IV]{1,3})"
             r"/(?P<y>\d{4})" + _E,
             month_year,
         ),
@@ -316,12 +317,12 @@ def _number_rules(dialect: Dialect) -> tuple[Callable[[str], str], ...]:
             time,
         ),
         _sub(rf"(?:(?<=\d) ?|/)(?P<u>{units})(?![^\W_])", unit),
-        _sub(rf"(?<![^\W_])(?P<ctx>(?i:{_ROMAN_CONTEXT}))\s+(?P<r>[IVXLCDM]+)(?![^\W\d_])", roman),
+        _sub(rf"(?<![^\W\d_])(?P<ctx>(?i:{_ROMAN_CONTEXT}))\s+(?P<r>[IVXLCDM]+)(?![^\W\d_])", roman),
         _sub(
-            r"(?<![^\W_])(?P<ctx>(?i:thứ))\s+(?P<n>\d+)(?![\w]|[.,]\d)",
+            r"(?<![^\W\d_])(?P<ctx>(?i:thứ))\s+(?P<n>\d+)(?![\w]|[.,]\d)",
             lambda m: f"{m['ctx']} {read_ordinal(int(m['n']), dialect)}",
         ),
-        _sub(r"(?<![Mm]ỗi )(?<![^\W_])(?P<ctx>(?i:tháng))\s+(?P<n>\d{1,2})" + _E, month_after_word),
+        _sub(r"(?<![Mm]ỗi )(?<![^\W\d_])(?P<ctx>(?i:tháng))\s+(?P<n>\d{1,2})" + _E, month_after_word),
         _sub(r"(?:^|(?<=[\s(\[]))[-−](?=\d)", lambda m: "âm "),
         _sub(_NUM, lambda m: f" {num(m.group(0))} "),
     )
@@ -352,7 +353,7 @@ def _symbols(text: str) -> str:
         text = text.replace(sign, f" {word} ")
     text = text.replace("%", " phần trăm ").replace("°", " độ ")
     text = re.sub(r"[()\[\]{}|•·]", ", ", text)
-    return re.sub(r"[*_#`]", " ", text)
+    return text
 
 
 _STRENGTH = {",": 1, ":": 2, ";": 3, ".": 4, "…": 4, "!": 5, "?": 5}
