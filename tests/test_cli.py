@@ -85,6 +85,21 @@ def test_normalize_text_and_file(run, tmp_path: Path) -> None:  # type: ignore[n
                for line in chunks)
 
 
+def test_operator_lexicon_extends_the_packaged_one(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lexicon = tmp_path / "tinh.tsv"
+    lexicon.write_text("# thêm cho tỉnh\nHTX Tân Tiến\thợp tác xã Tân Tiến\nCOVID-19\tcô vít mười chín\n",
+                       encoding="utf-8")
+    text = "HTX Tân Tiến phòng chống COVID-19, UBND xã chỉ đạo."
+    before = run("normalize", text).output.strip()
+    assert "cô vít" not in before
+    result = CliRunner().invoke(main, ["normalize", text], env={
+        "BROADCASTER_HOME": str(tmp_path / "var"), "BROADCASTER_LEXICON": str(lexicon),
+        "BROADCASTER_CONFIG": ""})
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("hợp tác xã Tân Tiến phòng chống cô vít mười chín, "
+                                     "Ủy ban nhân dân xã chỉ đạo.")
+
+
 def test_tts_inline_text_to_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out" / "thong-bao.mp3"
     result = run("tts", "Xin chào bà con, đây là Đài truyền thanh xã.", "-o", str(out),

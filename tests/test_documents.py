@@ -139,6 +139,7 @@ def test_nfd_is_normalised(tmp_path: Path) -> None:
     ("bad-date.md", b"---\ndate: 22/12/2024\n---\nBody", "line 2: field 'date' must be a date"),
     ("bad-rate.md", b"---\nrate: fast\n---\nBody", "line 2: field 'rate' must be float"),
     ("unclosed.md", b"---\ntitle: a\nBody", "line 1: front matter starts"),
+    ("junk.txt", bytes(range(0xA0, 0x100)) * 8, "cannot tell the text encoding"),
 ])
 def test_refusals_name_the_file_and_store_nothing(app: App, tmp_path: Path, name: str,
                                                   content: bytes, message: str) -> None:

@@ -20,7 +20,7 @@ from broadcaster.documents import (
 from broadcaster.errors import BroadcasterError
 
 
-@main.group()
+@main.group(short_help="Add, list and show documents.")
 def docs() -> None:
     """Add, list and show documents (resolution summaries, announcements)."""
 

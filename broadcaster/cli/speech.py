@@ -63,7 +63,7 @@ def resolve_input(ctx: Context, value: str) -> Source:
     return Source(value, "inline text")
 
 
-@main.command("normalize")
+@main.command("normalize", short_help="Print a text exactly as it will be spoken.")
 @click.argument("text_or_file")
 @click.option("--dialect", type=click.Choice(["north", "south"]),
               help="Number reading (default: the 'dialect' setting).")
@@ -188,7 +188,7 @@ def speech_options(func: Any) -> Any:
     return func
 
 
-@main.command("tts")
+@main.command("tts", short_help="Speak a file, doc:ID or text into a clip.")
 @click.argument("input_")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Also copy the clip to this file (its extension must match the profile).")
@@ -261,7 +261,7 @@ def clips_rerender(ctx: Context, limit: int | None) -> None:
         sys.exit(1)
 
 
-@main.command("engines")
+@main.command("engines", short_help="List speech engines and whether they run here.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_ctx
 def engines_cmd(ctx: Context, as_json: bool) -> None:
@@ -287,7 +287,7 @@ def engines_cmd(ctx: Context, as_json: bool) -> None:
     click.echo(f"chain: {' -> '.join(ctx.config.engine_chain)}")
 
 
-@main.command("demo")
+@main.command("demo", short_help="Speak the example summary offline (no network).")
 @click.option("--engine", default="espeak", show_default=True, help="Engine or chain.")
 @pass_ctx
 def demo_cmd(ctx: Context, engine: str) -> None:
