@@ -137,19 +137,31 @@ def _join_lines(lines: list[str]) -> str:
         line = re.sub(r"^\s*(?:>\s?)+", "", raw)
         if _RULE.match(line) or _TABLE_SEPARATOR.match(line):
             continue
-        sentence = False
-        if heading := _HEADING.match(line):
-            line, sentence = heading.group(1), True
-        elif bullet := _BULLET.match(line):
-            line, sentence = line[bullet.end() :], True
-        elif (roman := _ROMAN_HEADING.match(line)) and line[roman.end()].isupper():
-            line, sentence = line[roman.end() :], True
-        elif line.lstrip().startswith("|"):
+        if line.lstrip().startswith("|"):
             line, sentence = ", ".join(c.strip() for c in line.strip().strip("|").split("|")), True
+        else:
+            line, sentence = _strip_markers(line)
         line = _inline_markdown(line).strip()
         if line:
             out.append(_terminate(line) if sentence else line)
     return " ".join(out)
+
+
+def _strip_markers(line: str) -> tuple[str, bool]:
+    """The line without heading and list markers (repeatedly: "1. I. X"), and whether it had
+    one, which makes it a sentence of its own. Marks that start a line are never spoken."""
+    sentence = False
+    while True:
+        line = line.lstrip(" ,;:.!?…")
+        if heading := _HEADING.match(line):
+            line = heading.group(1)
+        elif bullet := _BULLET.match(line):
+            line = line[bullet.end() :]
+        elif (roman := _ROMAN_HEADING.match(line)) and line[roman.end()].isupper():
+            line = line[roman.end() :]
+        else:
+            return line, sentence
+        sentence = True
 
 
 def _inline_markdown(line: str) -> str:
