@@ -11,6 +11,7 @@ from broadcaster.db import (
     Document,
     DocumentRevision,
     current_revision,
+    head_revision,
     make_engine,
     migrate,
     session_factory,
@@ -23,10 +24,27 @@ def test_migrate_from_empty_is_idempotent(database_url: str) -> None:
     engine = make_engine(database_url)
     assert current_revision(engine) is None
     head = migrate(engine)
-    assert head == "0001"
+    assert head == head_revision() == "0002"
     assert migrate(engine) == head
     tables = set(inspect(engine).get_table_names())
-    assert {"documents", "document_revisions", "clips", "alembic_version"} <= tables
+    assert {"documents", "document_revisions", "clips", "groups", "stations", "aliases",
+            "alembic_version"} <= tables
+    engine.dispose()
+
+
+def test_migrations_run_down_and_up(database_url: str) -> None:
+    from alembic import command
+
+    from broadcaster.db.engine import _alembic_config
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        cfg = _alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert current_revision(engine) is None
+    assert migrate(engine) == head_revision()
     engine.dispose()
 
 

@@ -2,20 +2,35 @@
 
 from broadcaster.db.engine import (
     current_revision,
+    head_revision,
     make_engine,
     migrate,
     session_factory,
     transaction,
 )
-from broadcaster.db.models import Base, Clip, Document, DocumentRevision, UTCDateTime, utcnow
+from broadcaster.db.models import (
+    Alias,
+    Base,
+    Clip,
+    Document,
+    DocumentRevision,
+    Group,
+    Station,
+    UTCDateTime,
+    utcnow,
+)
 
 __all__ = [
+    "Alias",
     "Base",
     "Clip",
     "Document",
     "DocumentRevision",
+    "Group",
+    "Station",
     "UTCDateTime",
     "current_revision",
+    "head_revision",
     "make_engine",
     "migrate",
     "session_factory",

@@ -61,6 +61,17 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
     return current_revision(engine)
 
 
+def head_revision() -> str:
+    """The newest migration shipped with this version of broadcaster."""
+    from alembic.script import ScriptDirectory
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(resources.files("broadcaster.db") / "migrations"))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
 def current_revision(engine: Engine) -> str | None:
     """The Alembic revision of the database, or None for an empty one."""
     with engine.connect() as conn:

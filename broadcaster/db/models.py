@@ -146,3 +146,63 @@ class Clip(Base):
     def file_name(self) -> str:
         """The clip's name in the media store: ``<sha256>.<ext>``."""
         return f"{self.sha256}.{self.ext}"
+
+
+class Group(Base):
+    """A node of the administrative tree: province, commune or ward, loudspeaker cluster."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    # Broadcast rules: {"hours": "05:00-21:00", "max_session_minutes": 45,
+    # "max_sessions_per_day": 3}; absent keys are inherited from the parent.
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Group | None] = relationship(remote_side="Group.id")
+
+
+class Station(Base):
+    """A place that plays: a commune loudspeaker system, a radio or a TV channel."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    profile: Mapped[str] = mapped_column(String(50))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    # sha256 of the station's secret token; the token itself is shown once and never stored.
+    token_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    token_issued_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    group: Mapped[Group | None] = relationship()
+
+
+class Alias(Base):
+    """A former code and name (before the 2025 reform) of a group or station."""
+
+    __tablename__ = "aliases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    station_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE"), nullable=True, index=True
+    )

@@ -1,0 +1,304 @@
+"""Stations and groups: who plays, how they are organised, and their secret tokens.
+
+Groups form a tree that follows the administration since 2025 (province -> commune or ward ->
+loudspeaker cluster; any depth). A station belongs to a group and inherits its entries and
+broadcast rules. Former (pre-2025) codes and names are kept as aliases, so old schedules and
+logs still resolve to the current unit.
+
+Tokens: 32 random bytes, shown once; only their sha256 is stored. A token has 256 bits of
+entropy, so a plain hash is as strong as a slow KDF here and keeps each request's check cheap.
+Comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster.db import Alias, Group, Station, utcnow
+from broadcaster.errors import InputError, NotFound
+
+StationKind = Literal["loudspeaker", "radio", "tv"]
+STATION_KINDS = ("loudspeaker", "radio", "tv")
+GROUP_KINDS = ("province", "commune", "ward", "special", "cluster", "area")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+RULE_KEYS = ("hours", "max_session_minutes", "max_sessions_per_day")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Broadcast rules in force for a group (after inheritance)."""
+
+    hours: tuple[time, time] | None = None
+    max_session_minutes: int | None = None
+    max_sessions_per_day: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form (only the keys that are set)."""
+        out: dict[str, Any] = {}
+        if self.hours:
+            out["hours"] = f"{self.hours[0]:%H:%M}-{self.hours[1]:%H:%M}"
+        if self.max_session_minutes is not None:
+            out["max_session_minutes"] = self.max_session_minutes
+        if self.max_sessions_per_day is not None:
+            out["max_sessions_per_day"] = self.max_sessions_per_day
+        return out
+
+
+def parse_hours(value: str, where: str = "hours") -> tuple[time, time]:
+    """``"05:00-21:00"`` -> (05:00, 21:00); the end must come after the start."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    if not match:
+        raise InputError(f"{where}: {value!r} is not a range of hours like 05:00-21:00")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h2 == 24 and m2 == 0:
+        h2, m2 = 23, 59
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError:
+        raise InputError(f"{where}: {value!r} holds an impossible time") from None
+    if end <= start:
+        raise InputError(f"{where}: {value!r} ends before it starts")
+    return start, end
+
+
+def rules_from_json(data: dict[str, Any], where: str = "rules") -> Rules:
+    """Validate stored or given rules."""
+    unknown = set(data) - set(RULE_KEYS)
+    if unknown:
+        raise InputError(f"{where}: unknown rule(s) {', '.join(sorted(unknown))}; "
+                         f"valid: {', '.join(RULE_KEYS)}")
+    hours = parse_hours(str(data["hours"]), f"{where}.hours") if data.get("hours") else None
+    limits: dict[str, int | None] = {}
+    for key in ("max_session_minutes", "max_sessions_per_day"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value <= 0):
+            raise InputError(f"{where}.{key}: must be a positive whole number, got {value!r}")
+        limits[key] = value
+    return Rules(hours, limits["max_session_minutes"], limits["max_sessions_per_day"])
+
+
+def effective_rules(group: Group | None) -> Rules:
+    """The rules in force for a group: its own, filling in what is unset from its ancestors."""
+    merged: dict[str, Any] = {}
+    for node in group_chain(group):
+        for key, value in (node.rules or {}).items():
+            merged.setdefault(key, value)
+    return rules_from_json(merged)
+
+
+def group_chain(group: Group | None) -> list[Group]:
+    """The group and its ancestors, nearest first."""
+    chain: list[Group] = []
+    while group is not None:
+        if group in chain:  # pragma: no cover - prevented on write
+            raise InputError(f"group {group.code}: the group tree has a cycle")
+        chain.append(group)
+        group = group.parent
+    return chain
+
+
+def check_code(code: str, what: str) -> str:
+    """A valid code, or a clear error."""
+    if not CODE_RE.match(code):
+        raise InputError(f"{what} code {code!r} must be 1-64 letters, digits, '.', '_' or '-', "
+                         "starting with a letter or digit")
+    return code
+
+
+def check_timezone(name: str) -> str:
+    """A valid IANA zone name, or a clear error."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone {name!r}; use an IANA name such as "
+                         f"{DEFAULT_TIMEZONE}") from None
+    return name
+
+
+def _code_taken(session: Session, code: str) -> str | None:
+    if session.scalar(select(Group.id).where(Group.code == code)):
+        return "a group"
+    if session.scalar(select(Station.id).where(Station.code == code)):
+        return "a station"
+    if session.scalar(select(Alias.id).where(Alias.code == code)):
+        return "a former code"
+    return None
+
+
+def get_group(session: Session, code: str) -> Group:
+    """The group with this code or former code."""
+    group = session.scalar(select(Group).where(Group.code == code))
+    if group is None:
+        alias = session.scalar(select(Alias).where(Alias.code == code,
+                                                   Alias.group_id.is_not(None)))
+        group = session.get(Group, alias.group_id) if alias else None
+    if group is None:
+        raise NotFound(f"no group with code {code!r}")
+    return group
+
+
+def get_station(session: Session, code: str) -> Station:
+    """The station with this code or former code."""
+    station = session.scalar(select(Station).where(Station.code == code))
+    if station is None:
+        alias = session.scalar(select(Alias).where(Alias.code == code,
+                                                   Alias.station_id.is_not(None)))
+        station = session.get(Station, alias.station_id) if alias else None
+    if station is None:
+        raise NotFound(f"no station with code {code!r}")
+    return station
+
+
+def add_group(session: Session, code: str, name: str, kind: str = "commune",
+              parent: str | None = None, rules: dict[str, Any] | None = None,
+              aliases: list[tuple[str, str]] | None = None) -> Group:
+    """Create a group under ``parent`` (a code or former code)."""
+    check_code(code, "group")
+    if kind not in GROUP_KINDS:
+        raise InputError(f"group {code}: kind {kind!r} is not one of {', '.join(GROUP_KINDS)}")
+    if not name.strip():
+        raise InputError(f"group {code}: the name is empty")
+    if taken := _code_taken(session, code):
+        raise InputError(f"group code {code!r} is already used by {taken}")
+    rules_from_json(rules or {}, f"group {code} rules")
+    group = Group(code=code, name=name.strip(), kind=kind, rules=dict(rules or {}),
+                  parent=get_group(session, parent) if parent else None)
+    session.add(group)
+    session.flush()
+    for old_code, old_name in aliases or []:
+        add_alias(session, old_code, old_name, group=group)
+    return group
+
+
+def add_station(session: Session, code: str, name: str, kind: str = "loudspeaker",
+                profile: str = "loudspeaker", timezone: str = DEFAULT_TIMEZONE,
+                group: str | None = None, aliases: list[tuple[str, str]] | None = None,
+                valid_profiles: tuple[str, ...] | None = None) -> Station:
+    """Create a station in ``group`` (a code or former code)."""
+    check_code(code, "station")
+    if kind not in STATION_KINDS:
+        raise InputError(f"station {code}: kind {kind!r} is not one of "
+                         f"{', '.join(STATION_KINDS)}")
+    if valid_profiles is not None and profile not in valid_profiles:
+        raise InputError(f"station {code}: unknown output profile {profile!r}; valid profiles: "
+                         f"{', '.join(sorted(valid_profiles))}")
+    if not name.strip():
+        raise InputError(f"station {code}: the name is empty")
+    if taken := _code_taken(session, code):
+        raise InputError(f"station code {code!r} is already used by {taken}")
+    station = Station(code=code, name=name.strip(), kind=kind, profile=profile,
+                      timezone=check_timezone(timezone),
+                      group=get_group(session, group) if group else None)
+    session.add(station)
+    session.flush()
+    for old_code, old_name in aliases or []:
+        add_alias(session, old_code, old_name, station=station)
+    return station
+
+
+def add_alias(session: Session, code: str, name: str, *, group: Group | None = None,
+              station: Station | None = None) -> Alias:
+    """Record a former code and name of a group or station."""
+    check_code(code, "former")
+    if taken := _code_taken(session, code):
+        raise InputError(f"former code {code!r} is already used by {taken}")
+    alias = Alias(code=code, name=name, group_id=group.id if group else None,
+                  station_id=station.id if station else None)
+    session.add(alias)
+    session.flush()
+    return alias
+
+
+def aliases_of(session: Session, *, group: Group | None = None,
+               station: Station | None = None) -> list[Alias]:
+    """Former codes of a group or a station."""
+    query = select(Alias).order_by(Alias.code)
+    query = query.where(Alias.group_id == group.id) if group else \
+        query.where(Alias.station_id == (station.id if station else -1))
+    return list(session.scalars(query))
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def rotate_token(session: Session, station: Station) -> str:
+    """Issue a new token for ``station`` (the old one stops working) and return it, once."""
+    token = secrets.token_urlsafe(32)
+    station.token_sha256 = hash_token(token)
+    station.token_issued_at = station.updated_at = utcnow()
+    session.flush()
+    return token
+
+
+def token_matches(station: Station, token: str) -> bool:
+    """Constant-time check of a presented token."""
+    if not station.token_sha256:
+        return False
+    return hmac.compare_digest(station.token_sha256, hash_token(token))
+
+
+def station_summary(session: Session, station: Station) -> dict[str, Any]:
+    """A JSON-ready description of a station (never its token)."""
+    chain = group_chain(station.group)
+    return {
+        "code": station.code, "name": station.name, "kind": station.kind,
+        "profile": station.profile, "timezone": station.timezone,
+        "group": station.group.code if station.group else None,
+        "groups": [g.code for g in chain],
+        "rules": effective_rules(station.group).to_json(),
+        "aliases": [{"code": a.code, "name": a.name} for a in aliases_of(session, station=station)],
+        "token_issued_at": station.token_issued_at.isoformat() if station.token_issued_at
+        else None,
+    }
+
+
+def group_summary(session: Session, group: Group) -> dict[str, Any]:
+    """A JSON-ready description of a group."""
+    return {
+        "code": group.code, "name": group.name, "kind": group.kind,
+        "parent": group.parent.code if group.parent else None,
+        "rules": group.rules or {}, "effective_rules": effective_rules(group).to_json(),
+        "aliases": [{"code": a.code, "name": a.name} for a in aliases_of(session, group=group)],
+        "stations": sorted(session.scalars(select(Station.code)
+                                           .where(Station.group_id == group.id))),
+    }
+
+
+def list_stations(session: Session, group: str | None = None) -> list[Station]:
+    """Stations, by code; with ``group``, those in that group or below it."""
+    stations = list(session.scalars(select(Station).order_by(Station.code)))
+    if group is None:
+        return stations
+    root = get_group(session, group)
+    return [s for s in stations if root in group_chain(s.group)]
+
+
+def list_groups(session: Session) -> list[Group]:
+    """Every group, parents before children, siblings by code."""
+    groups = list(session.scalars(select(Group).order_by(Group.code)))
+    children: dict[int | None, list[Group]] = {}
+    for g in groups:
+        children.setdefault(g.parent_id, []).append(g)
+    ordered: list[Group] = []
+
+    def walk(parent: int | None) -> None:
+        for g in children.get(parent, []):
+            ordered.append(g)
+            walk(g.id)
+
+    walk(None)
+    return ordered
