@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.config import Config
 from broadcaster.db import make_engine, migrate, session_factory
 from broadcaster.media import Ffmpeg, MediaStore, find_ffmpeg
+from broadcaster.programme import Builder
 from broadcaster.speech import Renderer
 from broadcaster.text import Lexicon
 
@@ -57,6 +58,11 @@ class App:
     def renderer(self) -> Renderer:
         """The text-to-clip renderer."""
         return Renderer(self.config, self.sessions, self.store, self.ffmpeg, self.lexicon)
+
+    @cached_property
+    def builder(self) -> Builder:
+        """The programme builder."""
+        return Builder(self.renderer, self.store, self.ffmpeg, self.config.assets_dir)
 
     def close(self) -> None:
         """Release database connections."""

@@ -57,6 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("gtts_timeout", float, 10.0, "Seconds to wait for one gTTS request."),
     Setting("gtts_retries", int, 4, "Retries on 429/5xx before gTTS counts as down."),
     Setting("gtts_min_interval", float, 0.3, "Seconds between two gTTS requests (throttle)."),
+    Setting("audio_dir", str, "", "Folder of jingles and tones; empty means the shipped audio/."),
     Setting("ffmpeg", str, "", "ffmpeg binary; empty means the one shipped by imageio-ffmpeg."),
     Setting("log_level", str, "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
 )
@@ -129,6 +130,7 @@ class Config:
     gtts_timeout: float = 10.0
     gtts_retries: int = 4
     gtts_min_interval: float = 0.3
+    audio_dir: str = ""
     ffmpeg: str = ""
     log_level: str = "INFO"
     profiles: Mapping[str, Profile] = field(default_factory=lambda: dict(BUILTIN_PROFILES))
@@ -145,6 +147,12 @@ class Config:
     def media_dir(self) -> Path:
         """Root of the content-addressed media store."""
         return self.home / "media"
+
+    @property
+    def assets_dir(self) -> Path:
+        """Where jingles and tones are: the setting, or the audio/ folder shipped with the code."""
+        return Path(self.audio_dir) if self.audio_dir else \
+            Path(__file__).resolve().parents[1] / "audio"
 
     @property
     def engine_chain(self) -> tuple[str, ...]:

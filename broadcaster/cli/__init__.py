@@ -74,4 +74,4 @@ def main(ctx: click.Context, config_file: Path | None, home: Path | None,
     ctx.call_on_close(obj.close)
 
 
-from broadcaster.cli import admin, docs, speech, stations  # noqa: E402,F401  (register them)
+from broadcaster.cli import admin, docs, programmes, speech, stations  # noqa: E402,F401
