@@ -219,3 +219,46 @@ class Programme(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Entry(Base):
+    """A schedule entry: a programme (or one clip) for a station or group, once or recurring.
+
+    Wall-clock times are in the target stations' zones: ``start_time`` (HH:MM) with an RRULE,
+    or ``start_at`` (a naive local date-time) for a one-off.
+    """
+
+    __tablename__ = "entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    programme: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    clip_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    target: Mapped[str] = mapped_column(String(64), index=True)
+    start_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    start_at: Mapped[str | None] = mapped_column(String(19), nullable=True)
+    rrule: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    exdates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    on_collision: Mapped[str] = mapped_column(String(10), default="after")
+    slot_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Publication(Base):
+    """An immutable, numbered snapshot of what every station plays in a window."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    window_start: Mapped[datetime] = mapped_column()
+    window_end: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    # Per station code: {"digest": ..., "files": {"playlist.json": sha256, ...}}.
+    stations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    rollback_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
