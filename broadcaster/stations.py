@@ -137,27 +137,27 @@ def _code_taken(session: Session, code: str) -> str | None:
     return None
 
 
+def _by_code(session: Session, model: type[Group] | type[Station], code: str) -> Any:
+    row = session.scalar(select(model).where(model.code == code))
+    if row is None:
+        link = Alias.group_id if model is Group else Alias.station_id
+        alias = session.scalar(select(Alias).where(Alias.code == code, link.is_not(None)))
+        row = session.get(model, alias.group_id if model is Group else alias.station_id) \
+            if alias else None
+    if row is None:
+        raise NotFound(f"no {model.__tablename__[:-1]} with code {code!r}")
+    return row
+
+
 def get_group(session: Session, code: str) -> Group:
     """The group with this code or former code."""
-    group = session.scalar(select(Group).where(Group.code == code))
-    if group is None:
-        alias = session.scalar(select(Alias).where(Alias.code == code,
-                                                   Alias.group_id.is_not(None)))
-        group = session.get(Group, alias.group_id) if alias else None
-    if group is None:
-        raise NotFound(f"no group with code {code!r}")
+    group: Group = _by_code(session, Group, code)
     return group
 
 
 def get_station(session: Session, code: str) -> Station:
     """The station with this code or former code."""
-    station = session.scalar(select(Station).where(Station.code == code))
-    if station is None:
-        alias = session.scalar(select(Alias).where(Alias.code == code,
-                                                   Alias.station_id.is_not(None)))
-        station = session.get(Station, alias.station_id) if alias else None
-    if station is None:
-        raise NotFound(f"no station with code {code!r}")
+    station: Station = _by_code(session, Station, code)
     return station
 
 

@@ -5,6 +5,7 @@ exit non-zero; they never show a traceback.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,19 @@ class BroadcasterGroup(click.Group):
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def echo_json(data: Any) -> None:
+    """Print data as indented JSON, Vietnamese kept readable."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def echo_fields(info: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Print ``key: value`` lines for the keys that have a value."""
+    for key in keys:
+        value = info.get(key)
+        if value not in (None, "", []):
+            click.echo(f"{key + ':':<10} {value}")
 
 
 @click.group(cls=BroadcasterGroup, context_settings={"help_option_names": ["-h", "--help"]})

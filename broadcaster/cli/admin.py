@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import click
 
-from broadcaster.cli import Context, main, pass_ctx
+from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.config import SETTINGS
 from broadcaster.db import current_revision, make_engine, migrate
 
@@ -49,8 +48,7 @@ def config_show(ctx: Context, as_json: bool) -> None:
              "source": cfg.sources.get(s.name, "default"), "help": s.help} for s in SETTINGS]
     if as_json:
         profiles = {n: dataclasses.asdict(p) for n, p in cfg.profiles.items()}
-        click.echo(json.dumps({"settings": rows, "profiles": profiles}, ensure_ascii=False,
-                              indent=2))
+        echo_json({"settings": rows, "profiles": profiles})
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:

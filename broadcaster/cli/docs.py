@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from broadcaster.cli import Context, main, pass_ctx
+from broadcaster.cli import Context, echo_fields, echo_json, main, pass_ctx
 from broadcaster.db import transaction
 from broadcaster.documents import (
     add_document,
@@ -50,7 +49,7 @@ def docs_add(ctx: Context, files: tuple[Path, ...], key: str | None, as_json: bo
             click.echo(f"{result.document_id}\t{result.status}\trevision {result.revision}\t"
                        f"{result.key}\t{path}")
     if as_json:
-        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        echo_json(results)
     if failed:
         sys.exit(1)
 
@@ -63,7 +62,7 @@ def docs_list(ctx: Context, as_json: bool) -> None:
     with ctx.app.sessions() as session:
         rows = [document_summary(d) for d in list_documents(session)]
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     if not rows:
         click.echo("no documents yet; add one with: broadcaster docs add FILE")
@@ -88,12 +87,9 @@ def docs_show(ctx: Context, ref: str, as_json: bool, spoken: bool) -> None:
     if spoken:
         text = ctx.app.renderer.spoken_text(text, ctx.config.dialect)
     if as_json:
-        click.echo(json.dumps({**info, "history": history, "text": text}, ensure_ascii=False,
-                              indent=2))
+        echo_json({**info, "history": history, "text": text})
         return
-    for name in ("id", "key", "title", "number", "issuer", "date", "tags", "revision",
-                 "encoding", "source"):
-        if info[name] not in (None, "", []):
-            click.echo(f"{name + ':':<10} {info[name]}")
+    echo_fields(info, ("id", "key", "title", "number", "issuer", "date", "tags", "revision",
+                       "encoding", "source"))
     click.echo("")
     click.echo(text)

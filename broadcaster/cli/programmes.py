@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from broadcaster.cli import Context, main, pass_ctx
+from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.db import transaction
 from broadcaster.fsutil import atomic_copy
 from broadcaster.programme import (
@@ -51,7 +50,7 @@ def programme_list(ctx: Context, as_json: bool) -> None:
     with ctx.app.sessions() as session:
         rows = [p.to_json() for p in list_programmes(session)]
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     for r in rows:
         kinds = ", ".join(i["kind"] for i in r["items"])
@@ -67,7 +66,7 @@ def programme_show(ctx: Context, code: str, as_json: bool) -> None:
     with ctx.app.sessions() as session:
         data = get_programme(session, code).to_json()
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        echo_json(data)
         return
     click.echo(f"{data['code']}: {data['title']} (gap {data['gap_ms']} ms, fade "
                f"{data['fade_ms']} ms)")
@@ -115,9 +114,8 @@ def programme_build(ctx: Context, code: str, station: str | None, profile: str |
         if first is not None and first.clip is not None:
             atomic_copy(ctx.app.store.path_for(first.clip.sha256, first.clip.ext), Path(output))
     if as_json:
-        click.echo(json.dumps({"programme": code, "station": station,
-                               "duration_ms": int(built.duration.total_seconds() * 1000),
-                               "parts": parts}, ensure_ascii=False, indent=2))
+        echo_json({"programme": code, "station": station,
+                   "duration_ms": int(built.duration.total_seconds() * 1000), "parts": parts})
         return
     click.echo(f"programme {code}{' for ' + station if station else ''}: "
                f"{built.duration.total_seconds():.1f} s in {len(parts)} part(s)")

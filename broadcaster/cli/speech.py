@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from typing import Any
 
 import click
 
-from broadcaster.cli import Context, main, pass_ctx
+from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.config import Config
 from broadcaster.db import Clip
 from broadcaster.documents import FORMATS, get_document, read_document
@@ -152,7 +151,7 @@ def _report(result: RenderResult, out: Path | None, as_json: bool) -> None:
     if out is not None:
         info["output"] = str(out)
     if as_json:
-        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        echo_json(info)
         return
     engine = info["engine"] + (f" (fallback for {info['preferred_engine']})"
                                if info["fallback"] else "")
@@ -233,7 +232,7 @@ def clips_list(ctx: Context, only_fallback: bool, as_json: bool) -> None:
              "replaced_by": c.replaced_by_id, "created_at": c.created_at.isoformat()}
             for c in rows]
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        echo_json(data)
         return
     for d in data:
         flag = f"  fallback for {d['preferred_engine']}" if d["fallback"] else ""
@@ -278,7 +277,7 @@ def engines_cmd(ctx: Context, as_json: bool) -> None:
                      "voices": voices, "status": status,
                      "in_chain": name in ctx.config.engine_chain})
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     for r in rows:
         kind = "offline" if r["offline"] else "online"

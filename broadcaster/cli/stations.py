@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
-from broadcaster.cli import Context, main, pass_ctx
+from broadcaster.cli import Context, echo_fields, echo_json, main, pass_ctx
 from broadcaster.db import transaction
 from broadcaster.errors import InputError
 from broadcaster.stations import (
@@ -35,10 +34,6 @@ def _aliases(values: tuple[str, ...]) -> list[tuple[str, str]]:
             raise InputError(f"--alias {value!r}: write OLDCODE or OLDCODE=Old name")
         out.append((code.strip(), name.strip()))
     return out
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @main.group(short_help="Add, list and show stations; issue tokens.")
@@ -76,7 +71,7 @@ def stations_list(ctx: Context, group: str | None, as_json: bool) -> None:
     with ctx.app.sessions() as session:
         rows = [station_summary(session, s) for s in list_stations(session, group)]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     if not rows:
         click.echo("no stations yet; add one with: broadcaster stations add CODE --name NAME")
@@ -93,10 +88,9 @@ def stations_show(ctx: Context, code: str, as_json: bool) -> None:
     with ctx.app.sessions() as session:
         info = station_summary(session, get_station(session, code))
     if as_json:
-        _echo_json(info)
+        echo_json(info)
         return
-    for key in ("code", "name", "kind", "profile", "timezone", "group"):
-        click.echo(f"{key + ':':<10} {info[key] if info[key] is not None else '-'}")
+    echo_fields(info, ("code", "name", "kind", "profile", "timezone", "group"))
     click.echo(f"{'groups:':<10} {' < '.join(info['groups']) or '-'}")
     click.echo(f"{'rules:':<10} {json.dumps(info['rules'], ensure_ascii=False)}")
     for alias in info["aliases"]:
@@ -162,7 +156,7 @@ def groups_list(ctx: Context, as_json: bool) -> None:
         rows = [{**group_summary(session, g), "depth": len(group_chain(g)) - 1}
                 for g in ordered]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for r in rows:
         indent = "  " * r["depth"]
@@ -179,10 +173,9 @@ def groups_show(ctx: Context, code: str, as_json: bool) -> None:
     with ctx.app.sessions() as session:
         info = group_summary(session, get_group(session, code))
     if as_json:
-        _echo_json(info)
+        echo_json(info)
         return
-    for key in ("code", "name", "kind", "parent"):
-        click.echo(f"{key + ':':<10} {info[key] if info[key] is not None else '-'}")
+    echo_fields(info, ("code", "name", "kind", "parent"))
     click.echo(f"{'rules:':<10} {json.dumps(info['effective_rules'], ensure_ascii=False)}")
     for alias in info["aliases"]:
         click.echo(f"{'former:':<10} {alias['code']} {alias['name']}")
