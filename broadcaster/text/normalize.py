@@ -10,15 +10,23 @@ The pipeline, paragraph by paragraph:
    such as ``57-NQ/TW`` keep their shape for step 3.
 3. **Numbers**, most specific first: phone numbers, document codes, dates, month/year, day/month,
    ratios, ranges, times, units, Roman numerals after a context word, ordinals, months, and
-   finally every remaining number.
+   finally every remaining number. Then the lexicon once more, for an abbreviation that was
+   glued to a number (``UBND7``) and stands alone now.
 4. **Symbols**: ``&``, ``/``, ``%``, brackets, dashes and quotes become words, pauses or nothing.
 5. **Punctuation**: one space between words, no space before ``. , ; : ! ?``, runs of marks
    reduced to the strongest, every paragraph ends with ``.``, ``!``, ``?`` or ``…``.
 
-Paragraphs are separated by exactly ``"\\n\\n"``. Output contains no ASCII digit. Normalising
-twice gives the same text as normalising once. Reading decisions are documented where the rule
-is written; ``NORMALIZER_VERSION`` is part of the cache key of rendered speech, so bump it
-whenever the output for some input changes.
+Reading decisions: days and months are plain cardinals (``ngày hai tháng chín``, no ``mùng``
+added; month 4 is always ``tư``, month 1 ``một``); a full date gets ``ngày`` unless the text
+already says ``ngày``/``mùng``; ``d/m`` without a year is a date when valid (``Quốc khánh hai
+tháng chín``), a fraction before ``số``/``tổng`` (``ba phần tư số hộ``), else ``trên``; two-digit
+numbers with a leading zero drop it (``07 xã`` -> ``bảy xã``), longer ones are codes read digit
+by digit; a document code is read number then name (``57-NQ/TW`` -> ``năm mươi bảy nghị quyết
+Trung ương``).
+
+Paragraphs are separated by exactly ``"\\n\\n"``; the output has no ASCII digit; normalising
+twice gives what normalising once gave. ``NORMALIZER_VERSION`` is part of the cache key of
+rendered speech: bump it whenever the output for some input changes.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from broadcaster.text.numbers import (
 
 NORMALIZER_VERSION = "1"
 
-# Boundaries. "Not after" a piece of a larger number, and "not before" one.
+# Not after / not before a piece of a larger number.
 _B = r"(?<![\w.,/-])"
 _E = r"(?![\w]|[.,/-]\d)"
 _NUM = r"\d+(?:[.,]\d+)*"
@@ -50,14 +58,10 @@ _DAY_WORD = r"(?P<pre>(?<![^\W\d_])(?i:ngày|mùng|mồng)\s+)?"
 # Units after a number (or after "/"): written form -> spoken form. Longest first when matched.
 UNITS: dict[str, str] = {
     "km/h": "ki lô mét trên giờ",
-    "km²": "ki lô mét vuông",
-    "km2": "ki lô mét vuông",
-    "m²": "mét vuông",
-    "m2": "mét vuông",
-    "m³": "mét khối",
-    "m3": "mét khối",
-    "km": "ki lô mét",
-    "Km": "ki lô mét",
+    **dict.fromkeys(["km²", "km2"], "ki lô mét vuông"),
+    **dict.fromkeys(["m²", "m2"], "mét vuông"),
+    **dict.fromkeys(["m³", "m3"], "mét khối"),
+    **dict.fromkeys(["km", "Km"], "ki lô mét"),
     "cm": "xen ti mét",
     "mm": "mi li mét",
     "m": "mét",
@@ -71,14 +75,9 @@ UNITS: dict[str, str] = {
     "MW": "mê ga oát",
     "GW": "gi ga oát",
     "W": "oát",
-    "°C": "độ xê",
-    "độ C": "độ xê",
+    **dict.fromkeys(["°C", "độ C"], "độ xê"),
     "°": "độ",
-    "đ": "đồng",
-    "VNĐ": "đồng",
-    "VND": "đồng",
-    "vnđ": "đồng",
-    "VNđ": "đồng",
+    **dict.fromkeys(["đ", "VNĐ", "VND", "vnđ", "VNđ"], "đồng"),
     "trđ": "triệu đồng",
     "USD": "đô la Mỹ",
     "Mbps": "mê ga bít trên giây",
@@ -126,7 +125,7 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
 _RULE = re.compile(r"^\s*(?:([-*_=])\s*)(?:\1\s*){2,}$")
 _BULLET = re.compile(r"^\s*(?:[-*+•‣–]|\d{1,2}[.)]|[a-zđ]\))\s+")
 # "I. QUAN ĐIỂM": a Roman section number, only before a capital letter (not "I. thành phố").
-_ROMAN_HEADING = re.compile(r"^\s*[IVX]{1,4}\.\s+(?=[^\W\d_])")
+_ROMAN_HEADING = re.compile(r"^\s*[IVX]{1,4}\.\s+")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
@@ -152,16 +151,22 @@ def _strip_markers(line: str) -> tuple[str, bool]:
     one, which makes it a sentence of its own. Marks that start a line are never spoken."""
     sentence = False
     while True:
-        line = line.lstrip(" ,;:.!?…")
+        line = line.lstrip(" ,;:.!?…\"“”‘’'")
         if heading := _HEADING.match(line):
             line = heading.group(1)
         elif bullet := _BULLET.match(line):
             line = line[bullet.end() :]
-        elif (roman := _ROMAN_HEADING.match(line)) and line[roman.end()].isupper():
+        elif (roman := _ROMAN_HEADING.match(line)) and _starts_upper(line[roman.end() :]):
             line = line[roman.end() :]
         else:
             return line, sentence
         sentence = True
+
+
+def _starts_upper(text: str) -> bool:
+    """Whether the first letter or digit of ``text`` is a capital letter."""
+    first = next((c for c in text if c.isalnum()), "")
+    return first.isupper()
 
 
 def _inline_markdown(line: str) -> str:
@@ -329,12 +334,16 @@ def _number_rules(dialect: Dialect) -> tuple[Callable[[str], str], ...]:
             time,
         ),
         _sub(rf"(?:(?<=\d) ?|/)(?P<u>{units})(?![^\W_])", unit),
-        _sub(rf"(?<![^\W\d_])(?P<ctx>(?i:{_ROMAN_CONTEXT}))\s+(?P<r>[IVXLCDM]+)(?![^\W\d_])", roman),
+        _sub(
+            rf"(?<![^\W\d_])(?P<ctx>(?i:{_ROMAN_CONTEXT}))\s+(?P<r>[IVXLCDM]+)(?![^\W\d_])", roman
+        ),
         _sub(
             r"(?<![^\W\d_])(?P<ctx>(?i:thứ))\s+(?P<n>\d+)(?![\w]|[.,]\d)",
             lambda m: f"{m['ctx']} {read_ordinal(int(m['n']), dialect)}",
         ),
-        _sub(r"(?<![Mm]ỗi )(?<![^\W\d_])(?P<ctx>(?i:tháng))\s+(?P<n>\d{1,2})" + _E, month_after_word),
+        _sub(
+            r"(?<![Mm]ỗi )(?<![^\W\d_])(?P<ctx>(?i:tháng))\s+(?P<n>\d{1,2})" + _E, month_after_word
+        ),
         _sub(r"(?:^|(?<=[\s(\[]))[-−](?=\d)", lambda m: "âm "),
         _sub(_NUM, lambda m: f" {num(m.group(0))} "),
     )

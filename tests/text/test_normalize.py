@@ -5,6 +5,7 @@ The expected outputs are written the way a Vietnamese announcer reads the text a
 
 from __future__ import annotations
 
+import random
 import re
 import unicodedata
 from pathlib import Path
@@ -590,6 +591,18 @@ def test_idempotent_and_digit_free(text: str, spoken: str, dialect: str) -> None
     assert normalize(once, dialect=dialect) == once  # type: ignore[arg-type]
     assert not re.search(r"[0-9]", once)
     assert unicodedata.is_normalized("NFC", once)
+
+
+def test_idempotent_on_combinations_of_the_table() -> None:
+    """Texts made of several table inputs, joined by spaces, line breaks and blank lines."""
+    inputs = [p.values[0] for p in NORTH]
+    rng = random.Random(2025)
+    for _ in range(400):
+        glue = rng.choice([" ", "\n", "\n\n"])
+        text = glue.join(rng.choice(inputs) for _ in range(rng.randint(2, 6)))
+        once = normalize(text)
+        assert normalize(once) == once, text
+        assert not re.search(r"[0-9]", once), text
 
 
 def test_table_is_large() -> None:
