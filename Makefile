@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check broadcaster tests benchmarks
+	$(BIN)/ruff check broadcaster tests benchmarks audio
 	$(BIN)/mypy broadcaster
 
 bench: $(STAMP)

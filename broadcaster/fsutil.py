@@ -19,6 +19,7 @@ def atomic_writer(path: Path, mode: str = "wb") -> Iterator[IO[bytes]]:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, public_mode())
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -41,6 +42,17 @@ def atomic_copy(src: Path, dst: Path) -> None:
     """Copy ``src`` to ``dst`` atomically (``dst`` never appears half-written)."""
     with src.open("rb") as fin, atomic_writer(dst) as fout:
         shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+def public_mode(directory: bool = False) -> int:
+    """0644 (0755 for a folder) less the process umask: what ``open()``/``mkdir`` would give.
+
+    ``mkstemp`` makes files readable by their owner only; published media and playlists must be
+    readable by nginx or a player running as another user.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o755 if directory else 0o644) & ~mask
 
 
 def fsync_dir(path: Path) -> None:

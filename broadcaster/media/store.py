@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from broadcaster.fsutil import fsync_dir
+from broadcaster.fsutil import fsync_dir, public_mode
 
 CHUNK = 1 << 20
 
@@ -52,6 +52,7 @@ class MediaStore:
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(suffix=suffix, dir=tmp_dir)
+        os.fchmod(fd, public_mode())
         os.close(fd)
         return Path(name)
 

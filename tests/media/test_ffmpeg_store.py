@@ -81,6 +81,7 @@ def test_store_is_content_addressed_and_verifies(tmp_path: Path) -> None:
     assert stored.path == store.path_for(stored.sha256, "mp3")
     assert stored.path.parent.name == stored.sha256[:2]
     assert sha256_file(stored.path) == stored.sha256 and stored.size_bytes == 3000
+    assert stored.path.stat().st_mode & 0o044 == 0o044  # readable by nginx or a player
     assert store.verify(stored.sha256, "mp3")
     # The same bytes again: same file, temp removed.
     tmp2 = store.temp_path(".mp3")
