@@ -33,6 +33,8 @@ OVERSHOOT_DB = 4.0    # how far a true peak may lie above its block's sample pea
 CODEC_MARGIN_DB = 0.6
 MAX_PASSES = 6
 MAX_MAKEUP_DB = 6.0
+CHUNK = 32            # samples per summary when searching for the gain
+LOOKAHEAD_MS = 5.0
 GATE_BLOCK_S = 0.400
 GATE_OVERLAP = 0.75
 
@@ -80,14 +82,20 @@ def integrated(samples: np.ndarray, rate: int) -> float:
         padded = np.zeros(int(GATE_BLOCK_S * rate) + 1, dtype=np.float64)
         padded[: samples.size] = samples
         samples = padded
-    weighted = k_weighted(samples, rate)
+    return gated_loudness(k_weighted(samples, rate), rate)
+
+
+def gated_loudness(weighted: np.ndarray, rate: int) -> float:
+    """BS.1770 gating over an already K-weighted signal."""
     step = 1.0 - GATE_OVERLAP
     seconds = weighted.size / rate
     blocks = int(np.round((seconds - GATE_BLOCK_S) / (GATE_BLOCK_S * step))) + 1
+    if blocks < 1:
+        return SILENCE_LUFS
     j = np.arange(blocks, dtype=np.float64)
     lower = (GATE_BLOCK_S * (j * step) * rate).astype(np.int64)
     upper = (GATE_BLOCK_S * (j * step + 1) * rate).astype(np.int64)
-    energy = np.concatenate(([0.0], np.cumsum(weighted * weighted)))
+    energy = np.concatenate(([0.0], np.cumsum(np.square(weighted, dtype=np.float64))))
     z = (energy[np.minimum(upper, weighted.size)] - energy[lower]) / (GATE_BLOCK_S * rate)
     with np.errstate(divide="ignore"):
         block_lufs = -0.691 + 10.0 * np.log10(z)
@@ -108,11 +116,12 @@ def _interpolator() -> np.ndarray:
     return taps.astype(np.float32)
 
 
-def peak_envelope(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
+def peak_envelope(samples: np.ndarray, floor: float = 0.0,
+                  only: np.ndarray | None = None) -> np.ndarray:
     """Per sample, the largest 4x-oversampled magnitude around it (the true-peak envelope).
 
-    Blocks whose sample peak is below ``floor`` keep their plain magnitudes (cheap); pass the
-    level under which peaks do not matter.
+    Blocks whose sample peak is below ``floor``, or that ``only`` (a mask over blocks of
+    ``BLOCK`` samples) leaves out, keep their plain magnitudes (cheap).
     """
     x = np.asarray(samples, dtype=np.float32)
     n = x.size
@@ -122,16 +131,23 @@ def peak_envelope(samples: np.ndarray, floor: float = 0.0) -> np.ndarray:
     padded = np.zeros(blocks * BLOCK + 2 * PAD, dtype=np.float32)
     padded[PAD:PAD + n] = x
     env = np.abs(padded[PAD:PAD + blocks * BLOCK]).reshape(blocks, BLOCK)
-    chosen = np.flatnonzero(env.max(axis=1) >= floor)
+    wanted = env.max(axis=1) >= floor
+    if only is not None:
+        wanted &= only
+    chosen = np.flatnonzero(wanted)
     if chosen.size:
         windows = padded[(chosen * BLOCK)[:, None] + np.arange(BLOCK + 2 * PAD)]
         taps = _interpolator()
-        over = np.abs(upfirdn(taps, windows, up=OVERSAMPLE, axis=1))
+        over = upfirdn(taps, windows, up=OVERSAMPLE, axis=1)
         delay = (taps.size - 1) // 2  # the filter's group delay, in oversampled samples
         start = PAD * OVERSAMPLE + delay
-        inner = over[:, start:start + BLOCK * OVERSAMPLE]
-        env[chosen] = np.maximum(env[chosen],
-                                 inner.reshape(chosen.size, BLOCK, OVERSAMPLE).max(axis=2))
+        # One strided view per phase: element-wise maxima beat a reduce over a short axis.
+        peaks = env[chosen]
+        for phase in range(OVERSAMPLE):
+            first = start + phase
+            np.maximum(peaks, np.abs(over[:, first:first + BLOCK * OVERSAMPLE:OVERSAMPLE]),
+                       out=peaks)
+        env[chosen] = peaks
     return env.reshape(-1)[:n]
 
 
@@ -158,6 +174,39 @@ def _limiter_gain(env: np.ndarray, ceiling: float, rate: int, lookahead_ms: floa
     return uniform_filter1d(gain, size=window, mode="nearest")
 
 
+def _per_chunk(values: np.ndarray, how: str) -> np.ndarray:
+    """Max (``"max"``) or sum of squares (``"energy"``) over consecutive CHUNK-sample runs."""
+    chunks = -(-values.size // CHUNK)
+    padded = np.zeros(chunks * CHUNK, dtype=np.float64 if how == "energy" else np.float32)
+    padded[:values.size] = values
+    shaped = padded.reshape(chunks, CHUNK)
+    return np.einsum("ij,ij->i", shaped, shaped) if how == "energy" else shaped.max(axis=1)
+
+
+def _chunk_loudness(energy: np.ndarray, rate: int) -> float:
+    """Gated loudness from per-chunk K-weighted energies (block edges rounded to a chunk)."""
+    step = 1.0 - GATE_OVERLAP
+    seconds = energy.size * CHUNK / rate
+    blocks = int(np.round((seconds - GATE_BLOCK_S) / (GATE_BLOCK_S * step))) + 1
+    if blocks < 1:
+        return SILENCE_LUFS
+    j = np.arange(blocks, dtype=np.float64)
+    lower = np.round(GATE_BLOCK_S * (j * step) * rate / CHUNK).astype(np.int64)
+    upper = np.minimum(np.round(GATE_BLOCK_S * (j * step + 1) * rate / CHUNK).astype(np.int64),
+                       energy.size)
+    total = np.concatenate(([0.0], np.cumsum(energy)))
+    z = (total[upper] - total[lower]) / (GATE_BLOCK_S * rate)
+    with np.errstate(divide="ignore"):
+        block_lufs = -0.691 + 10.0 * np.log10(z)
+    above = block_lufs >= SILENCE_LUFS
+    if not above.any():
+        return SILENCE_LUFS
+    relative = -0.691 + 10.0 * math.log10(float(z[above].mean())) - 10.0
+    gated = z[(block_lufs > relative) & above]
+    return max(-0.691 + 10.0 * math.log10(float(gated.mean())), SILENCE_LUFS) if gated.size \
+        else SILENCE_LUFS
+
+
 def limit(samples: np.ndarray, rate: int, ceiling_db: float,
           lookahead_ms: float = 5.0) -> np.ndarray:
     """Bring the true peak under ``ceiling_db`` with a smooth look-ahead gain curve."""
@@ -172,25 +221,41 @@ def normalise(samples: np.ndarray, rate: int, target_lufs: float,
               ceiling_dbtp: float) -> tuple[np.ndarray, Loudness]:
     """Gain to ``target_lufs`` with the true peak held under ``ceiling_dbtp`` (minus a margin).
 
-    Returns the levelled samples and their measured loudness and true peak.
+    Returns the levelled samples and their loudness and true peak as estimated on the way
+    (within a few tenths of a dB; :func:`measure` gives the exact figures).
+
+    The search for the right gain works on CHUNK-sample summaries: the true-peak envelope's
+    maximum and the K-weighted energy of each chunk. Each pass costs a few milliseconds, and
+    the limiter curve is then spread over the samples by linear interpolation; its minimum
+    filter reaches one chunk further than the look-ahead, so no sample gets more gain than its
+    own peak allows.
     """
     source = samples.astype(np.float32)
-    level = integrated(source, rate)
+    if source.size < rate:  # under a second: the simple way is fast enough
+        return _normalise_short(source, rate, target_lufs, ceiling_dbtp)
+    weighted = k_weighted(source, rate)
+    level = gated_loudness(weighted, rate)
     if level <= SILENCE_LUFS:
         return source, Loudness(level, true_peak(source))
     aim = db_to_gain(ceiling_dbtp - CODEC_MARGIN_DB)
     base_db = gain_db = target_lufs - level
     most = db_to_gain(base_db + MAX_MAKEUP_DB)
-    # One envelope serves every pass: it scales with the gain.
     env = peak_envelope(source, aim / most * db_to_gain(-OVERSHOOT_DB))
-    out, reached = source, level
+    env_c = _per_chunk(env, "max")
+    energy_c = _per_chunk(weighted, "energy")
+    window = max(1, int(rate * LOOKAHEAD_MS / 1000.0) // CHUNK) + 1
+    curve_c = np.ones_like(env_c)
     tried: list[tuple[float, float]] = []  # (gain dB, loudness reached)
     for _ in range(MAX_PASSES):
         gain = db_to_gain(gain_db)
-        out = source * np.float32(gain)
-        if env.max() * gain > aim:
-            out = out * _limiter_gain(env * gain, aim, rate, 5.0)
-        reached = integrated(out, rate)
+        estimate = env_c * np.float32(gain)
+        curve_c = np.ones_like(env_c)
+        if estimate.max() > aim:
+            needed = np.minimum(1.0, aim / np.maximum(estimate, 1e-12)).astype(np.float32)
+            curve_c = uniform_filter1d(minimum_filter1d(needed, size=2 * window + 1,
+                                                        mode="nearest"),
+                                       size=window, mode="nearest")
+        reached = _chunk_loudness(energy_c * (gain * curve_c.astype(np.float64)) ** 2, rate)
         if abs(target_lufs - reached) < 0.2:
             break
         tried.append((gain_db, reached))
@@ -203,10 +268,23 @@ def normalise(samples: np.ndarray, rate: int, target_lufs: float,
         gain_db = min(gain_db + (target_lufs - reached) / slope, base_db + MAX_MAKEUP_DB)
         if tried[-1][0] == gain_db:
             break
-    # The limiter's smoothing may leave a hair above the ceiling: a final exact trim.
-    peak = true_peak(out)
-    if peak > _to_db(aim):
-        trim = _to_db(aim) - peak
-        out = out * np.float32(db_to_gain(trim))
-        reached, peak = reached + trim, peak + trim
-    return out.astype(np.float32), Loudness(reached, peak)
+    gain = db_to_gain(gain_db)
+    centres = (np.arange(curve_c.size, dtype=np.float32) + 0.5) * CHUNK
+    curve = np.interp(np.arange(source.size, dtype=np.float32), centres, curve_c
+                      ).astype(np.float32) * np.float32(gain)
+    out = source * curve
+    peak = _to_db(float(np.max(env * curve)))
+    return out, Loudness(reached, peak)
+
+
+def _normalise_short(source: np.ndarray, rate: int, target_lufs: float,
+                     ceiling_dbtp: float) -> tuple[np.ndarray, Loudness]:
+    level = integrated(source, rate)
+    if level <= SILENCE_LUFS:
+        return source, Loudness(level, true_peak(source))
+    out = source * np.float32(db_to_gain(target_lufs - level))
+    aim = ceiling_dbtp - CODEC_MARGIN_DB
+    if true_peak(out) > aim:
+        out = limit(out, rate, aim)
+    result = measure(out, rate)
+    return out.astype(np.float32), result

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.config import Config, Profile
 from broadcaster.db import Clip, transaction
 from broadcaster.errors import EngineError, EngineUnavailable, InputError
-from broadcaster.media import Ffmpeg, MediaStore, normalise
+from broadcaster.media import Ffmpeg, Loudness, MediaStore, measure, normalise
 from broadcaster.speech.base import Audio, Engine, EngineFactory, build_engine
 from broadcaster.text import NORMALIZER_VERSION, Chunk, Lexicon, chunk_text, normalize
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 # Bump when the audio pipeline (pauses, levelling, encoding) changes its output.
 PIPELINE_VERSION = "1"
 PHRASE_PAUSE_FRACTION = 0.35
+SPOKEN_CACHE_SIZE = 512
 
 Progress = Callable[[int, int], None]
 
@@ -103,6 +105,7 @@ class Renderer:
         self.lexicon = lexicon
         self.engine_factory = engine_factory
         self._engines: dict[str, Engine | EngineUnavailable] = {}
+        self._spoken: dict[tuple[bytes, str], str] = {}
 
     # -- engines -----------------------------------------------------------------------------
 
@@ -122,8 +125,15 @@ class Renderer:
     # -- rendering ---------------------------------------------------------------------------
 
     def spoken_text(self, text: str, dialect: str) -> str:
-        """The text exactly as it will be spoken."""
-        return normalize(text, dialect=dialect, lexicon=self.lexicon)  # type: ignore[arg-type]
+        """The text exactly as it will be spoken (remembered for the last few hundred texts)."""
+        key = (hashlib.sha256(text.encode()).digest(), dialect)
+        spoken = self._spoken.get(key)
+        if spoken is None:
+            spoken = normalize(text, dialect=dialect, lexicon=self.lexicon)  # type: ignore[arg-type]
+            if len(self._spoken) >= SPOKEN_CACHE_SIZE:
+                self._spoken.pop(next(iter(self._spoken)))
+            self._spoken[key] = spoken
+        return spoken
 
     def render(self, request: RenderRequest, progress: Progress | None = None) -> RenderResult:
         """Return the clip for ``request``, from the cache or freshly spoken."""
@@ -194,13 +204,21 @@ class Renderer:
     def _finish(self, audio: Audio, key: str, spoken: str, engine: Engine, voice: str,
                 request: RenderRequest, fallback: bool) -> Clip:
         profile = request.profile
-        levelled, level = normalise(audio.samples, audio.sample_rate, profile.loudness_lufs,
-                                    profile.true_peak_dbtp)
+        levelled, _estimate = normalise(audio.samples, audio.sample_rate,
+                                        profile.loudness_lufs, profile.true_peak_dbtp)
         tmp = self.store.temp_path(f".{profile.extension}")
         try:
-            self.ffmpeg.encode(levelled, audio.sample_rate, tmp, codec=profile.codec,
-                               out_rate=profile.sample_rate, channels=profile.channels,
-                               bitrate=profile.bitrate, fmt=profile.format)
+            # The encoder (another process) runs while this thread measures the exact levels.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                encoding = pool.submit(self._encode, levelled, audio.sample_rate, tmp, profile)
+                level = measure(levelled, audio.sample_rate)
+                encoding.result()
+            if level.true_peak_dbtp > profile.true_peak_dbtp - 0.3:
+                # Rare: the estimate was optimistic. Trim and encode again.
+                trim = profile.true_peak_dbtp - 0.5 - level.true_peak_dbtp
+                levelled = levelled * np.float32(10 ** (trim / 20))
+                level = Loudness(level.integrated_lufs + trim, level.true_peak_dbtp + trim)
+                self._encode(levelled, audio.sample_rate, tmp, profile)
             stored = self.store.add_file(tmp, profile.extension)
         finally:
             tmp.unlink(missing_ok=True)
@@ -238,6 +256,11 @@ class Renderer:
                  clip.duration_ms / 1000, clip.loudness_lufs, clip.engine,
                  " (fallback)" if fallback else "")
         return clip
+
+    def _encode(self, samples: np.ndarray, rate: int, out: Path, profile: Profile) -> None:
+        self.ffmpeg.encode(samples, rate, out, codec=profile.codec, out_rate=profile.sample_rate,
+                           channels=profile.channels, bitrate=profile.bitrate,
+                           fmt=profile.format)
 
     # -- re-rendering fallbacks --------------------------------------------------------------
 
