@@ -88,4 +88,11 @@ def main(ctx: click.Context, config_file: Path | None, home: Path | None,
     ctx.call_on_close(obj.close)
 
 
-from broadcaster.cli import admin, docs, programmes, speech, stations  # noqa: E402,F401
+from broadcaster.cli import (  # noqa: E402,F401  (register the commands)
+    admin,
+    docs,
+    programmes,
+    schedule,
+    speech,
+    stations,
+)

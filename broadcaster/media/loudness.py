@@ -180,7 +180,9 @@ def _per_chunk(values: np.ndarray, how: str) -> np.ndarray:
     padded = np.zeros(chunks * CHUNK, dtype=np.float64 if how == "energy" else np.float32)
     padded[:values.size] = values
     shaped = padded.reshape(chunks, CHUNK)
-    return np.einsum("ij,ij->i", shaped, shaped) if how == "energy" else shaped.max(axis=1)
+    if how == "energy":
+        return np.asarray(np.square(shaped).sum(axis=1), dtype=np.float64)
+    return np.asarray(shaped.max(axis=1))
 
 
 def _chunk_loudness(energy: np.ndarray, rate: int) -> float:

@@ -1,0 +1,186 @@
+"""``schedule``, ``publish`` and ``publications`` commands."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from broadcaster.cli import Context, echo_json, main, pass_ctx
+from broadcaster.db import transaction
+from broadcaster.fsutil import atomic_write_bytes
+from broadcaster.stations import get_station
+
+
+@main.group(short_help="Validate, apply, export and show schedules.")
+def schedule() -> None:
+    """Schedules: the declarative files in schedules/ and what each station plays."""
+
+
+@schedule.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def schedule_validate(files: tuple[Path, ...]) -> None:
+    """Check schedule files; print every problem with file, line and field."""
+    from broadcaster.schedule.yamlfile import validate
+
+    problems = validate(list(files))
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found", err=True)
+        sys.exit(1)
+    click.echo(f"{', '.join(str(f) for f in files)}: valid")
+
+
+@schedule.command("apply")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@pass_ctx
+def schedule_apply(ctx: Context, files: tuple[Path, ...]) -> None:
+    """Make the database match the files (adds, changes and removes; idempotent)."""
+    from broadcaster.schedule.sync import apply_spec
+    from broadcaster.schedule.yamlfile import load_schedule
+
+    spec = load_schedule(list(files))
+    with transaction(ctx.app.sessions) as session:
+        report = apply_spec(session, spec, tuple(ctx.config.profiles))
+    for verb, lines in (("added", report.added), ("changed", report.changed),
+                        ("removed", report.removed)):
+        for line in lines:
+            click.echo(f"{verb:<8} {line}")
+    click.echo("nothing to change: the database already matches" if report.unchanged else
+               f"{len(report.added)} added, {len(report.changed)} changed, "
+               f"{len(report.removed)} removed")
+
+
+@schedule.command("export")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file.")
+@pass_ctx
+def schedule_export(ctx: Context, output: Path | None) -> None:
+    """Write the database's schedule as YAML (the format schedule apply reads)."""
+    from broadcaster.schedule.sync import export_spec
+    from broadcaster.schedule.yamlfile import dump_schedule
+
+    with ctx.app.sessions() as session:
+        text = dump_schedule(export_spec(session))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_bytes(output, text.encode())
+        click.echo(f"written {output}")
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%H:%M:%S")
+
+
+@schedule.command("show")
+@click.option("--station", "code", required=True, help="Station code.")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Local date "
+              "(default: today in the station's zone).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_ctx
+def schedule_show(ctx: Context, code: str, day: datetime | None, as_json: bool) -> None:
+    """Print a station's resolved day: items, conflicts and rule problems."""
+    from broadcaster.schedule.plan import Planner
+
+    with ctx.app.sessions() as session:
+        station = get_station(session, code)
+        from broadcaster.stations import group_chain
+
+        group_chain(station.group)
+    tz = ZoneInfo(station.timezone)
+    local_day: date = day.date() if day else datetime.now(tz).date()
+    start = datetime.combine(local_day, datetime.min.time(), tz)
+    plan = Planner(ctx.app).plan(station, start, start + timedelta(days=1))
+    rows: list[dict[str, Any]] = [{
+        "start": i.start.astimezone(tz).isoformat(), "end": i.end.astimezone(tz).isoformat(),
+        "priority": i.priority, "entry": i.rule_id, "programme": i.programme,
+        "title": plan.titles.get(i.rule_id, i.programme), "part": i.part,
+        "offset_s": i.offset.total_seconds(), "over_slot": i.over_slot,
+    } for i in plan.resolution.items]
+    conflicts = [{"time": c.time.astimezone(tz).isoformat(), "winner": c.winner,
+                  "loser": c.loser, "resolution": c.resolution, "note": c.note}
+                 for c in plan.resolution.conflicts]
+    violations = [{"rule": v.rule, "entry": v.rule_id, "message": v.message}
+                  for v in plan.violations]
+    if as_json:
+        echo_json({"station": station.code, "date": local_day.isoformat(),
+                   "timezone": station.timezone, "items": rows, "conflicts": conflicts,
+                   "violations": violations})
+        return
+    click.echo(f"{station.code} {station.name} — {local_day:%Y-%m-%d} ({station.timezone})")
+    if not rows:
+        click.echo("  nothing scheduled")
+    for i in plan.resolution.items:
+        flags = f" part {i.part} from {i.offset.total_seconds():.0f} s" if i.part > 1 else ""
+        flags += "  ! longer than its slot" if i.over_slot else ""
+        click.echo(f"  {_local(i.start, tz)}-{_local(i.end, tz)}  {i.priority:<9} "
+                   f"{plan.titles.get(i.rule_id, i.programme)}  [{i.rule_id}]{flags}")
+    for c in conflicts:
+        click.echo(f"  conflict {c['resolution']}: {c['note']}")
+    for v in violations:
+        click.echo(f"  rule {v['rule']}: {v['message']}")
+
+
+@main.command("publish", short_help="Publish the next window for every station.")
+@click.option("--days", type=float, default=7, show_default=True, help="Window length.")
+@click.option("--diff", "show_diff", is_flag=True, help="Only show what would change for whom.")
+@click.option("--rollback", type=int, metavar="N", help="Publish publication N again.")
+@click.option("--note", default="", help="A note stored with the publication.")
+@pass_ctx
+def publish_cmd(ctx: Context, days: float, show_diff: bool, rollback: int | None,
+                note: str) -> None:
+    """Resolve the window into an immutable, numbered publication (or --diff, --rollback)."""
+    from broadcaster.publish.publication import diff, publish
+    from broadcaster.publish.publication import rollback as roll
+    from broadcaster.schedule.plan import plan_all
+
+    app = ctx.app
+    if rollback is not None:
+        number = roll(app, rollback)
+        click.echo(f"publication {number} published (the content of publication {rollback})")
+        return
+    window = timedelta(days=days)
+    if show_diff:
+        now = datetime.now().astimezone()
+        for change in diff(app, plan_all(app, now, now + window)):
+            _echo_change(change)
+        return
+    number, changes = publish(app, window=window, note=note)
+    for change in changes:
+        _echo_change(change)
+    click.echo(f"publication {number} published")
+
+
+def _echo_change(change: Any) -> None:
+    detail = ""
+    if change.added or change.removed:
+        detail = f" (+{len(change.added)} -{len(change.removed)} items)"
+    click.echo(f"{change.status:<10} {change.code}{detail}")
+
+
+@main.command("publications", short_help="List publications.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_ctx
+def publications_cmd(ctx: Context, as_json: bool) -> None:
+    """List publications, newest first; the one in force is marked."""
+    from broadcaster.publish.publication import current_number, list_publications
+
+    current = current_number(ctx.app)
+    rows: list[dict[str, Any]] = [{"number": p.number, "created_at": p.created_at.isoformat(),
+             "window_start": p.window_start.isoformat(), "window_end": p.window_end.isoformat(),
+             "stations": len(p.stations), "note": p.note, "rollback_of": p.rollback_of,
+             "current": p.number == current} for p in list_publications(ctx.app)]
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no publications yet; make one with: broadcaster publish")
+    for r in rows:
+        mark = "*" if r["current"] else " "
+        click.echo(f"{mark} {r['number']:>5}  {r['created_at'][:19]}  {r['stations']:>4} stations"
+                   f"  {r['note']}")

@@ -1,0 +1,237 @@
+"""What a schedule file says: groups, stations, programmes and entries as frozen dataclasses.
+
+These objects are the parsed, validated form of ``schedules/*.yaml`` (see
+:mod:`broadcaster.schedule.yamlfile`). References are already resolved: a target, parent or
+group given by a former (pre-2025) code holds the current code here.
+
+Every object carries ``loc``, where it was written (file, line, column). ``loc`` takes no part
+in equality, so the same schedule read from two files (or dumped and read back) compares equal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Literal, get_args
+
+from broadcaster.stations import DEFAULT_TIMEZONE, Rules
+
+__all__ = [
+    "COLLISION_POLICIES",
+    "DEFAULT_TIMEZONE",
+    "GROUP_KINDS",
+    "ITEM_KINDS",
+    "PRIORITIES",
+    "STATION_KINDS",
+    "Alias",
+    "CollisionPolicy",
+    "EntrySpec",
+    "GroupKind",
+    "GroupSpec",
+    "ItemKind",
+    "ItemSpec",
+    "Location",
+    "Priority",
+    "ProgrammeSpec",
+    "ProvinceSpec",
+    "Rules",
+    "ScheduleSpec",
+    "StationKind",
+    "StationSpec",
+    "format_duration",
+    "parse_duration",
+]
+
+GroupKind = Literal["province", "commune", "ward", "special", "cluster", "area"]
+StationKind = Literal["loudspeaker", "radio", "tv"]
+ItemKind = Literal["jingle", "ident", "document", "text", "file", "silence", "relay"]
+Priority = Literal["normal", "high", "emergency"]
+CollisionPolicy = Literal["preempt", "after", "drop"]
+
+GROUP_KINDS: tuple[GroupKind, ...] = get_args(GroupKind)
+STATION_KINDS: tuple[StationKind, ...] = get_args(StationKind)
+ITEM_KINDS: tuple[ItemKind, ...] = get_args(ItemKind)
+PRIORITIES: tuple[Priority, ...] = get_args(Priority)
+COLLISION_POLICIES: tuple[CollisionPolicy, ...] = get_args(CollisionPolicy)
+
+DEFAULT_GAP_MS = 300
+DEFAULT_FADE_MS = 30
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was written: file as given, 1-based line and column (0 = whole file)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+
+
+NOWHERE = Location("", 0, 0)
+
+
+@dataclass(frozen=True)
+class ProvinceSpec:
+    """The optional file header: which province the files describe (a group code)."""
+
+    code: str
+    name: str
+    loc: Location = field(default=NOWHERE, compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A former (pre-2025) code and name of a group or station."""
+
+    code: str
+    name: str
+    loc: Location = field(default=NOWHERE, compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A node of the group tree: province, commune or ward, special zone, cluster, area."""
+
+    code: str
+    name: str
+    kind: GroupKind
+    parent: str | None = None
+    rules: Rules | None = None  # None: no ``rules`` key; a child inherits what it leaves unset
+    aliases: tuple[Alias, ...] = ()
+    loc: Location = field(default=NOWHERE, compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class StationSpec:
+    """A place that plays: a commune loudspeaker system, a radio or a TV channel."""
+
+    code: str
+    name: str
+    kind: StationKind = "loudspeaker"
+    group: str | None = None
+    profile: str = "loudspeaker"
+    timezone: str = DEFAULT_TIMEZONE
+    aliases: tuple[Alias, ...] = ()
+    loc: Location = field(default=NOWHERE, compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One programme item.
+
+    ``value`` is the asset name (jingle), the template (ident), the document key (document),
+    the text (text), the file path (file), the stream URL (relay), or empty (silence).
+    ``duration`` is set for silence and relay; ``fallback`` (a recorded file) only for relay.
+    """
+
+    kind: ItemKind
+    value: str = ""
+    duration: timedelta | None = None
+    fallback: str | None = None
+    loc: Location = field(default=NOWHERE, compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class ProgrammeSpec:
+    """An ordered list of items, assembled with gaps and short fades."""
+
+    code: str
+    title: str
+    items: tuple[ItemSpec, ...]
+    gap_ms: int = DEFAULT_GAP_MS
+    fade_ms: int = DEFAULT_FADE_MS
+    loc: Location = field(default=NOWHERE, compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """A programme (or one clip) for a station or group, once or recurring.
+
+    Recurring: ``start_time`` (wall clock in the target stations' zone) and ``rrule``.
+    One-off: ``start_at``, a naive local date-time, and no ``rrule``.
+    """
+
+    id: str
+    programme: str | None
+    clip: str | None
+    target: str
+    start_time: time | None = None
+    start_at: datetime | None = None
+    rrule: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    exdates: tuple[date, ...] = ()
+    priority: Priority = "normal"
+    on_collision: CollisionPolicy = "after"
+    slot_minutes: int | None = None
+    loc: Location = field(default=NOWHERE, compare=False, kw_only=True)
+
+    @property
+    def recurring(self) -> bool:
+        """True for an RRULE entry, False for a one-off."""
+        return self.rrule is not None
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """Everything read from one or more schedule files, in file order."""
+
+    province: ProvinceSpec | None = None
+    groups: tuple[GroupSpec, ...] = ()
+    stations: tuple[StationSpec, ...] = ()
+    programmes: tuple[ProgrammeSpec, ...] = ()
+    entries: tuple[EntrySpec, ...] = ()
+
+    def merged(self, other: ScheduleSpec) -> ScheduleSpec:
+        """This spec followed by ``other`` (the first province header given wins).
+
+        No checks here: :func:`broadcaster.schedule.load_schedule` reports duplicates and
+        conflicting headers across files.
+        """
+        return ScheduleSpec(
+            province=self.province or other.province,
+            groups=self.groups + other.groups,
+            stations=self.stations + other.stations,
+            programmes=self.programmes + other.programmes,
+            entries=self.entries + other.entries,
+        )
+
+
+_DURATION_RE = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d{1,3})?)s)?")
+_SECONDS_RE = re.compile(r"\d+(?:\.\d{1,3})?")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"90s"``, ``"2m"``, ``"1m30s"``, ``"1h"`` or a plain number of seconds -> timedelta.
+
+    Raises ValueError for anything else (negative, empty, more than millisecond precision).
+    """
+    value = text.strip().lower().replace(" ", "")
+    if _SECONDS_RE.fullmatch(value):
+        return timedelta(seconds=float(value))
+    match = _DURATION_RE.fullmatch(value)
+    if not value or not match:
+        raise ValueError(f"{text!r} is not a duration")
+    hours, minutes, seconds = match.groups()
+    return timedelta(hours=int(hours or 0), minutes=int(minutes or 0),
+                     seconds=float(seconds or 0))
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest text :func:`parse_duration` reads back: ``"1h30m"``, ``"2s"``, ``"1.5s"``."""
+    total_ms = round(value.total_seconds() * 1000)
+    if total_ms == 0:
+        return "0s"
+    hours, rest = divmod(total_ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    if millis:
+        text += f"{seconds}.{millis:03d}".rstrip("0") + "s"
+    elif seconds:
+        text += f"{seconds}s"
+    return text

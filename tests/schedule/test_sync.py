@@ -1,0 +1,81 @@
+"""schedule validate / apply / export through the CLI, on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from broadcaster.cli import main
+from broadcaster.schedule.yamlfile import load_schedule
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "schedules" / "binh-son.yaml"
+
+
+@pytest.fixture
+def run(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    env = {"BROADCASTER_HOME": str(tmp_path / "var"), "BROADCASTER_DATABASE_URL": database_url,
+           "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": ""}
+
+    def invoke(*args: str, code: int = 0) -> Result:
+        result = CliRunner(mix_stderr=False).invoke(main, list(args), env=env,
+                                                    catch_exceptions=False)
+        assert result.exit_code == code, result.stdout + result.stderr
+        return result
+
+    return invoke
+
+
+def test_example_province_validates_applies_and_exports(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("schedule", "validate", str(EXAMPLE)).stdout.strip().endswith(": valid")
+    first = run("schedule", "apply", str(EXAMPLE)).stdout.splitlines()
+    added = [line for line in first if line.startswith("added")]
+    spec = load_schedule([EXAMPLE])
+    assert len(added) == len(spec.groups) + len(spec.stations) + len(spec.programmes) \
+        + len(spec.entries)
+    assert len([s for s in spec.stations if s.kind == "loudspeaker"]) >= 20
+    assert run("schedule", "apply", str(EXAMPLE)).stdout.strip() == \
+        "nothing to change: the database already matches"
+    out = tmp_path / "export.yaml"
+    run("schedule", "export", "-o", str(out))
+    exported, original = load_schedule([out]), load_schedule([EXAMPLE])
+    for part in ("groups", "stations", "programmes", "entries"):
+        key = "id" if part == "entries" else "code"
+        assert sorted(getattr(exported, part), key=lambda x: getattr(x, key)) == \
+            sorted(getattr(original, part), key=lambda x: getattr(x, key)), part
+    # Former codes resolve after apply.
+    aliased = next(g for g in spec.groups if g.aliases)
+    shown = run("groups", "show", aliased.aliases[0].code, "--json").stdout
+    assert f'"code": "{aliased.code}"' in shown
+
+
+def test_apply_changes_and_removes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("schedule", "apply", str(EXAMPLE))
+    text = EXAMPLE.read_text(encoding="utf-8")
+    spec = load_schedule([EXAMPLE])
+    entry = spec.entries[-1]
+    # Drop the last entry and rename one station.
+    station = spec.stations[0]
+    edited = text.replace(station.name, station.name + " (mới)", 1)
+    cut = edited.index(f"id: {entry.id}")
+    edited = edited[:edited.rindex("\n  - ", 0, cut)] + "\n"
+    path = tmp_path / "edited.yaml"
+    path.write_text(edited, encoding="utf-8")
+    lines = run("schedule", "apply", str(path)).stdout.splitlines()
+    assert f"changed  station {station.code}" in lines
+    assert f"removed  entry {entry.id}" in lines
+    assert lines[-1] == "0 added, 1 changed, 1 removed"
+
+
+def test_bad_file_reports_file_line_and_field(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("entries:\n  - id: x\n    programme: p\n    target: NOPE\n"
+                   "    start: '25:00'\n    rrule: FREQ=DAILY\n", encoding="utf-8")
+    result = run("schedule", "validate", str(bad), code=1)
+    assert f"{bad}:5:" in result.stderr and "entries[0].start" in result.stderr
+    assert "NOPE" in result.stderr
+    applied = run("schedule", "apply", str(bad), code=1)
+    assert "entries[0].start" in applied.stderr
+    assert "no stations yet" in run("stations", "list").stdout
