@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
 import warnings
 from collections.abc import Iterator, Sequence
@@ -356,13 +355,12 @@ def list_programmes(session: Session) -> list[ProgrammeDef]:
 
 def parse_duration(value: str | int | float) -> int:
     """``"90s"``, ``"2m"``, ``"1m30s"``, ``"1h"`` or seconds -> milliseconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return round(float(value) * 1000)
-    match = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*", str(value))
-    if not match or not any(match.groups()):
-        raise InputError(f"{value!r} is not a duration like 90s, 2m, 1m30s or 1h")
-    h, m, s = match.groups()
-    return round((int(h or 0) * 3600 + int(m or 0) * 60 + float(s or 0)) * 1000)
+    from broadcaster.schedule.spec import parse_duration as parse
+
+    try:
+        return round(parse(str(value)).total_seconds() * 1000)
+    except ValueError:
+        raise InputError(f"{value!r} is not a duration like 90s, 2m, 1m30s or 1h") from None
 
 
 __all__ = [
