@@ -190,7 +190,8 @@ class Builder:
                   request: dict[str, Any]) -> Clip:
         with self.sessions() as session:
             cached = session.scalar(select(Clip).where(Clip.cache_key == key))
-        if cached is not None and self.store.exists(cached.sha256, cached.ext):
+        # Verified, not just present: a damaged file is built again rather than published.
+        if cached is not None and self.store.verify(cached.sha256, cached.ext):
             return cached
         tmp = self.store.temp_path(f".{profile.extension}")
         rate = profile.sample_rate

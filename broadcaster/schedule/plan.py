@@ -1,0 +1,168 @@
+"""A station's plan: the entries that reach it, expanded, resolved and tied to built media.
+
+This is where the database meets the pure schedule logic (:mod:`broadcaster.schedule.resolve`)
+and the programme builder. Entries reach a station when they target it or any group above it
+(children inherit their parents' entries). Every programme is built (or found in the cache) for
+the station's profile before anything is planned, so durations are exact and every item points
+at media that exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from broadcaster.app import App
+from broadcaster.db import Clip, Entry, Station
+from broadcaster.errors import InputError
+from broadcaster.programme import BuiltProgramme, Part, get_programme
+from broadcaster.publish.formats import Media, PlaylistItem, StationInfo
+from broadcaster.schedule.resolve import (
+    Item,
+    Limits,
+    Policy,
+    Priority,
+    Resolution,
+    Rule,
+    Violation,
+    check_limits,
+    expand,
+    resolve,
+)
+from broadcaster.stations import effective_rules, group_chain, list_stations
+
+
+@dataclass(frozen=True)
+class StationPlan:
+    """Everything decided for one station over a window."""
+
+    station: StationInfo
+    resolution: Resolution
+    violations: tuple[Violation, ...]
+    items: tuple[PlaylistItem, ...]
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+def station_info(station: Station) -> StationInfo:
+    """The publication's view of a station."""
+    return StationInfo(station.code, station.name, station.kind, station.timezone)
+
+
+def media_of(clip: Clip) -> Media:
+    """The publication's view of a clip."""
+    return Media(clip.sha256, clip.ext, clip.size_bytes, clip.duration_ms)
+
+
+def _rule(entry: Entry, duration: timedelta) -> Rule:
+    start_at = datetime.fromisoformat(entry.start_at) if entry.start_at else None
+    return Rule(
+        id=entry.code, programme=entry.programme or entry.clip_sha256 or "",
+        duration=duration, priority=cast(Priority, entry.priority),
+        policy=cast(Policy, entry.on_collision),
+        start_time=time.fromisoformat(entry.start_time) if entry.start_time else None,
+        start_at=start_at, rrule=entry.rrule, valid_from=entry.valid_from,
+        valid_until=entry.valid_until,
+        exdates=tuple(date.fromisoformat(d) for d in entry.exdates or []),
+        slot=timedelta(minutes=entry.slot_minutes) if entry.slot_minutes else None,
+        source=entry.target)
+
+
+class Planner:
+    """Plans stations' windows; builds each programme variant once per run."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._built: dict[tuple[str, str, str], BuiltProgramme] = {}
+
+    def build(self, programme: str, station: Station) -> BuiltProgramme:
+        """The programme built for this station's profile (and name, if it has an ident)."""
+        with self.app.sessions() as session:
+            defn = get_programme(session, programme)
+        variant = station.name if defn.has_ident else ""
+        key = (programme, station.profile, variant)
+        if key not in self._built:
+            profile = self.app.config.get_profile(station.profile)
+            self._built[key] = self.app.builder.build(defn, profile, variant)
+        return self._built[key]
+
+    def _clip_programme(self, sha256: str) -> BuiltProgramme:
+        with self.app.sessions() as session:
+            clip = session.scalar(select(Clip).where(Clip.sha256 == sha256))
+        if clip is None:
+            raise InputError(f"no clip with sha256 {sha256}")
+        return BuiltProgramme(sha256[:12], f"clip {sha256[:12]}",
+                              (Part("audio", clip.duration_ms, clip=clip),))
+
+    def entries_for(self, station: Station) -> list[Entry]:
+        """Entries targeting the station or any of its groups."""
+        targets = {station.code} | {g.code for g in group_chain(station.group)}
+        with self.app.sessions() as session:
+            return list(session.scalars(select(Entry).where(Entry.target.in_(targets))
+                                        .order_by(Entry.code)))
+
+    def plan(self, station: Station, start: datetime, end: datetime) -> StationPlan:
+        """Expand, resolve and check one station's window, and lay out its playlist items."""
+        tz = ZoneInfo(station.timezone)
+        built: dict[str, BuiltProgramme] = {}
+        rules = []
+        for entry in self.entries_for(station):
+            programme = self.build(entry.programme, station) if entry.programme \
+                else self._clip_programme(entry.clip_sha256 or "")
+            built[entry.code] = programme
+            rules.append(_rule(entry, programme.duration))
+        resolution = resolve(expand(rules, tz, start, end))
+        rules_in_force = effective_rules(station.group)
+        limits = Limits(rules_in_force.hours, rules_in_force.max_session_minutes,
+                        rules_in_force.max_sessions_per_day)
+        violations = tuple(check_limits(resolution.items, limits, tz)) \
+            if station.kind == "loudspeaker" else ()
+        items: list[PlaylistItem] = []
+        for item in resolution.items:
+            items.extend(_lay_out(item, built[item.rule_id]))
+        titles = {code: b.title for code, b in built.items()}
+        return StationPlan(station_info(station), resolution, violations, tuple(items), titles)
+
+
+def _lay_out(item: Item, programme: BuiltProgramme) -> list[PlaylistItem]:
+    """The playlist items of one resolved piece: the programme's parts from its offset on."""
+    out: list[PlaylistItem] = []
+    cursor = item.start
+    skip = item.offset
+    remaining = item.end - item.start
+    for index, part in enumerate(programme.parts, 1):
+        length = timedelta(milliseconds=part.duration_ms)
+        if skip >= length:
+            skip -= length
+            continue
+        play = min(length - skip, remaining)
+        if play <= timedelta(0):
+            break
+        clip = part.clip or part.fallback
+        if clip is None:
+            raise InputError(f"programme {programme.code}: part {index} has no media")
+        stamp = item.scheduled_start.strftime("%Y%m%dT%H%M%SZ")
+        out.append(PlaylistItem(
+            id=f"{item.rule_id}@{stamp}#{item.part}.{index}", title=programme.title,
+            start=cursor, end=cursor + play, priority=item.priority, media=media_of(clip),
+            offset_ms=int(skip.total_seconds() * 1000), entry_id=item.rule_id,
+            description=f"relay {part.url}" if part.kind == "relay" else ""))
+        cursor += play
+        remaining -= play
+        skip = timedelta(0)
+    return out
+
+
+def plan_all(app: App, start: datetime, end: datetime,
+             codes: Sequence[str] | None = None) -> list[StationPlan]:
+    """Plans for every station (or the given ones), by code."""
+    planner = Planner(app)
+    with app.sessions() as session:
+        stations = [s for s in list_stations(session) if codes is None or s.code in codes]
+        for s in stations:  # load the group chain while the session is open
+            group_chain(s.group)
+    return [planner.plan(s, start, end) for s in stations]

@@ -1,0 +1,204 @@
+"""Plan, show, publish, diff and roll back, through the CLI, on both databases."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import recurring_ical_events
+from click.testing import CliRunner, Result
+from icalendar import Calendar
+from lxml import etree
+
+from broadcaster.cli import main
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+SCHEDULE = """
+groups:
+  - {code: BS, name: Tỉnh Bình Sơn, kind: province}
+  - code: BS-XA
+    name: Các xã
+    kind: area
+    parent: BS
+    rules: {hours: "05:00-21:00", max_session_minutes: 45, max_sessions_per_day: 3}
+  - {code: BS-TANTIEN, name: Xã Tân Tiến, kind: commune, parent: BS-XA}
+  - {code: BS-HOALOC, name: Xã Hòa Lộc, kind: commune, parent: BS-XA}
+stations:
+  - {code: TANTIEN-01, name: Đài truyền thanh xã Tân Tiến, group: BS-TANTIEN}
+  - {code: HOALOC-01, name: Đài truyền thanh xã Hòa Lộc, group: BS-HOALOC}
+  - {code: PTTH-BS, name: Đài Phát thanh tỉnh Bình Sơn, kind: radio, group: BS}
+programmes:
+  - code: ban-tin
+    title: Bản tin sáng
+    items:
+      - jingle: mo-dau
+      - ident: "Đây là Đài truyền thanh {name}"
+      - text: "Sau đây là bản tin buổi sáng."
+  - code: khan-cap
+    title: Thông báo khẩn
+    items:
+      - jingle: bao-dong
+      - text: "Thông báo khẩn về mưa lũ."
+entries:
+  - {id: sang, programme: ban-tin, target: BS, start: "06:00", rrule: FREQ=DAILY, on_collision: preempt}
+  - {id: chieu, programme: ban-tin, target: BS-XA, start: "17:30", rrule: "FREQ=WEEKLY;BYDAY=MO,TH"}
+  - {id: lu, programme: khan-cap, target: BS-TANTIEN, start: "2030-03-04T06:00:05", priority: emergency}
+"""
+
+
+@pytest.fixture
+def run(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    env = {"BROADCASTER_HOME": str(tmp_path / "var"), "BROADCASTER_DATABASE_URL": database_url,
+           "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": ""}
+
+    def invoke(*args: str, code: int = 0) -> Result:
+        result = CliRunner(mix_stderr=False).invoke(main, list(args), env=env,
+                                                    catch_exceptions=False)
+        assert result.exit_code == code, result.stdout + result.stderr
+        return result
+
+    path = tmp_path / "tinh.yaml"
+    path.write_text(SCHEDULE, encoding="utf-8")
+    invoke("schedule", "apply", str(path))
+    invoke.path = path  # type: ignore[attr-defined]
+    invoke.home = tmp_path / "var"  # type: ignore[attr-defined]
+    return invoke
+
+
+def test_show_resolves_the_day_with_the_emergency(run) -> None:  # type: ignore[no-untyped-def]
+    day = json.loads(run("schedule", "show", "--station", "TANTIEN-01", "--date",
+                         "2030-03-04", "--json").stdout)  # a Monday
+    items = day["items"]
+    assert [(i["entry"], i["part"]) for i in items] == [("sang", 1), ("lu", 1), ("sang", 2),
+                                                         ("chieu", 1)]
+    assert items[0]["start"] == "2030-03-04T06:00:00+07:00"
+    assert items[1]["start"] == "2030-03-04T06:00:05+07:00" and items[1]["priority"] == "emergency"
+    assert items[2]["start"] == items[1]["end"] and items[2]["offset_s"] == pytest.approx(5.0)
+    assert day["conflicts"][0]["resolution"] == "preempted"
+    other = json.loads(run("schedule", "show", "--station", "HOALOC-01", "--date",
+                           "2030-03-05", "--json").stdout)  # Tuesday: no evening slot
+    assert [i["entry"] for i in other["items"]] == ["sang"]
+    text = run("schedule", "show", "--station", "TANTIEN-01", "--date", "2030-03-04").stdout
+    assert "06:00:05" in text and "conflict preempted" in text
+
+
+def publish(run, *extra: str) -> int:  # type: ignore[no-untyped-def]
+    out = run("publish", "--days", "2", *extra).stdout.splitlines()
+    assert out[-1].startswith("publication ")
+    return int(out[-1].split()[1])
+
+
+def test_publish_writes_every_format_atomically(run) -> None:  # type: ignore[no-untyped-def]
+    number = publish(run)
+    home: Path = run.home
+    current = home / "publications" / "current"
+    assert current.is_symlink() and os.readlink(current) == f"{number:06d}"
+    folder = home / "publications" / f"{number:06d}"
+    index = json.loads((folder / "index.json").read_text())
+    assert set(index["stations"]) == {"TANTIEN-01", "HOALOC-01", "PTTH-BS"}
+    manifest = json.loads((folder / "stations/TANTIEN-01/playlist.json").read_text())
+    assert manifest["digest"] == index["stations"]["TANTIEN-01"]["digest"]
+    assert manifest["items"], "the next two days hold morning bulletins"
+    for item in manifest["items"]:
+        media = item["media"]
+        path = home / "media" / media["sha256"][:2] / f"{media['sha256']}.mp3"
+        assert path.stat().st_size == media["bytes"]
+        assert item["start"].endswith("Z") and item["start_local"].endswith("+07:00")
+    m3u = (folder / "stations/TANTIEN-01/playlist.m3u8").read_text().splitlines()
+    assert m3u[0] == "#EXTM3U" and any(line.startswith("/media/") for line in m3u)
+    # Radio channels also get XMLTV (valid against the DTD next to it) and iCalendar.
+    xml = folder / "channels" / "PTTH-BS.xml"
+    dtd = etree.DTD(str(folder / "channels" / "xmltv.dtd"))
+    assert dtd.validate(etree.parse(str(xml))), dtd.error_log
+    assert not (folder / "channels" / "TANTIEN-01.xml").exists()
+    # Unchanged: the same digests, and --diff says so.
+    second = publish(run)
+    assert second == number + 1
+    again = json.loads((home / "publications" / f"{second:06d}" / "index.json").read_text())
+    assert {c: v["digest"] for c, v in again["stations"].items()} == \
+        {c: v["digest"] for c, v in index["stations"].items()}
+    diff = run("publish", "--days", "2", "--diff").stdout.split()
+    assert diff.count("unchanged") == 3
+
+
+def test_icalendar_round_trips_to_schedule_show(run) -> None:  # type: ignore[no-untyped-def]
+    number = publish(run)
+    folder: Path = run.home / "publications" / f"{number:06d}"
+    cal = Calendar.from_ical((folder / "channels" / "PTTH-BS.ics").read_bytes())
+    manifest = json.loads((folder / "stations/PTTH-BS/playlist.json").read_text())
+    first = datetime.fromisoformat(manifest["window"]["start"].replace("Z", "+00:00"))
+    days = {(first + timedelta(days=d)).astimezone(HCM).date() for d in range(3)}
+    shown = []
+    for day in sorted(days):
+        data = json.loads(run("schedule", "show", "--station", "PTTH-BS", "--date",
+                              day.isoformat(), "--json").stdout)
+        shown += [(datetime.fromisoformat(i["start"]), datetime.fromisoformat(i["end"]))
+                  for i in data["items"]]
+    start = datetime.fromisoformat(manifest["window"]["start"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(manifest["window"]["end"].replace("Z", "+00:00"))
+    events = recurring_ical_events.of(cal).between(start, end)
+    expanded = sorted((e["DTSTART"].dt, e["DTEND"].dt) for e in events)
+    expected = sorted((s, e) for s, e in shown if e > start and s < end)
+    assert expanded == [(s.replace(microsecond=0), e.replace(microsecond=0))
+                        for s, e in expected]
+    assert all(str(e["SUMMARY"]) == "Bản tin sáng" for e in events)
+
+
+def test_diff_names_changed_stations_and_rollback(run) -> None:  # type: ignore[no-untyped-def]
+    first = publish(run)
+    edited = run.path.read_text(encoding="utf-8").replace(
+        '{id: sang, programme: ban-tin, target: BS,', '{id: sang, programme: ban-tin, target: BS-TANTIEN,')
+    run.path.write_text(edited, encoding="utf-8")
+    run("schedule", "apply", str(run.path))
+    changes = dict(line.split()[:2][::-1] for line in
+                   run("publish", "--days", "2", "--diff").stdout.splitlines())
+    assert changes == {"TANTIEN-01": "unchanged", "HOALOC-01": "changed", "PTTH-BS": "changed"}
+    second = publish(run)
+    listed = json.loads(run("publications", "--json").stdout)
+    assert [p["number"] for p in listed] == [second, first] and listed[0]["current"]
+    rolled = run("publish", "--rollback", str(first)).stdout
+    assert f"publication {second + 1} published (the content of publication {first})" in rolled
+    home: Path = run.home
+    a = json.loads((home / "publications" / f"{first:06d}" / "index.json").read_text())
+    c = json.loads((home / "publications" / f"{second + 1:06d}" / "index.json").read_text())
+    assert a["stations"] == c["stations"] and c["rollback_of"] == first
+    assert os.readlink(home / "publications" / "current") == f"{second + 1:06d}"
+
+
+def test_broken_rules_and_missing_media_publish_nothing(run) -> None:  # type: ignore[no-untyped-def]
+    late = run.path.read_text(encoding="utf-8") + (
+        '  - {id: khuya, programme: ban-tin, target: BS-HOALOC, start: "22:30", rrule: FREQ=DAILY}\n')
+    run.path.write_text(late, encoding="utf-8")
+    run("schedule", "apply", str(run.path))
+    failed = run("publish", "--days", "2", code=1)
+    assert "rule hours" in failed.stderr and "entry khuya" in failed.stderr
+    assert "HOALOC-01" in failed.stderr and "nothing was published" in failed.stderr
+    assert not (run.home / "publications" / "current").exists()
+    run.path.write_text(SCHEDULE, encoding="utf-8")
+    run("schedule", "apply", str(run.path))
+    number = publish(run)
+    folder = run.home / "publications" / f"{number:06d}"
+    sha = json.loads((folder / "stations/TANTIEN-01/playlist.json").read_text()
+                     )["items"][0]["media"]["sha256"]
+    media = run.home / "media" / sha[:2] / f"{sha}.mp3"
+    # A damaged programme file is built again before publishing.
+    good = media.read_bytes()
+    media.write_bytes(b"damaged")
+    publish(run)
+    assert media.read_bytes() == good
+    # A single clip that cannot be rebuilt stops the publication, naming it.
+    spoken = next(c for c in json.loads(run("clips", "list", "--json").stdout)
+                  if c["engine"] == "espeak")
+    tomorrow = (datetime.now(HCM) + timedelta(days=1)).strftime("%Y-%m-%dT08:00:00")
+    with_clip = SCHEDULE + (f'  - {{id: ghi-am, clip: {spoken["sha256"]}, target: HOALOC-01, '
+                            f'start: "{tomorrow}"}}\n')
+    run.path.write_text(with_clip, encoding="utf-8")
+    run("schedule", "apply", str(run.path))
+    clip_file = run.home / "media" / spoken["sha256"][:2] / f"{spoken['sha256']}.mp3"
+    clip_file.unlink()
+    refused = run("publish", "--days", "2", code=1)
+    assert "missing or damaged" in refused.stderr and spoken["sha256"] in refused.stderr
