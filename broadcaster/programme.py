@@ -258,19 +258,29 @@ class Builder:
         parts: list[Part] = []
         run: list[ItemDef] = []
 
-        def flush() -> None:
+        def flush(station: str = "", tail_gap: bool = False) -> None:
             if not run:
                 return
-            key = _build_key(programme, run, profile, station_name if programme.has_ident
-                             else "", len(parts))
+            items = [*run, ItemDef("silence", duration_ms=programme.gap_ms)] if tail_gap \
+                and programme.gap_ms else list(run)
+            key = _build_key(programme, items, profile, station, len(parts))
             request = {"programme": programme.code, "part": len(parts) + 1,
-                       "station": station_name, "profile": profile.name}
-            clip = self._assemble(key, list(run), station_name, profile, chain,
-                                  programme.gap_ms, programme.fade_ms, request)
+                       "station": station, "profile": profile.name}
+            clip = self._assemble(key, items, station, profile, chain, programme.gap_ms,
+                                  programme.fade_ms, request)
             parts.append(Part("audio", clip.duration_ms, clip=clip))
             run.clear()
 
-        for item in programme.items:
+        # Idents are parts of their own, so everything else is built once and shared by
+        # every station; the gap that would follow an item is kept at the end of its part.
+        items = programme.items
+        for index, item in enumerate(items):
+            more = index + 1 < len(items) and items[index + 1].kind != "relay"
+            if item.kind == "ident":
+                flush(tail_gap=True)
+                run.append(item)
+                flush(station_name, tail_gap=more)
+                continue
             if item.kind != "relay":
                 run.append(item)
                 continue

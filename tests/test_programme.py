@@ -103,9 +103,16 @@ def test_ident_is_spoken_per_station(studio) -> None:  # type: ignore[no-untyped
                                            ItemDef("jingle", "mo-dau")))
     with pytest.raises(InputError, match="build it for a station"):
         app.builder.build(defn, app.config.get_profile())
-    a = app.builder.build(defn, app.config.get_profile(), "xã Tân Tiến").parts[0].clip
-    b = app.builder.build(defn, app.config.get_profile(), "phường Đông Thành").parts[0].clip
+    first = app.builder.build(defn, app.config.get_profile(), "xã Tân Tiến").parts
+    second = app.builder.build(defn, app.config.get_profile(), "phường Đông Thành").parts
+    a, b = first[0].clip, second[0].clip
     assert a is not None and b is not None and a.sha256 != b.sha256
+    # Only the ident differs: the rest is built once and shared by every station.
+    assert len(first) == len(second) == 2
+    assert first[1].clip is not None and second[1].clip is not None
+    assert first[1].clip.id == second[1].clip.id
+    # The programme's gap follows the ident inside its own part.
+    assert a.duration_ms > 300
 
 
 def test_errors_name_what_is_missing(studio) -> None:  # type: ignore[no-untyped-def]

@@ -109,8 +109,9 @@ def _station_files(plan: StationPlan, number: int, window: tuple[datetime, datet
         f"stations/{plan.station.code}/playlist.m3u8": playlist_m3u8(plan.station, plan.items),
     }
     if plan.station.kind in CHANNEL_KINDS:
-        files[f"channels/{plan.station.code}.xml"] = xmltv([(plan.station, plan.items)], now)
-        files[f"channels/{plan.station.code}.ics"] = icalendar_feed(plan.station, plan.items)
+        # Listings show programmes, not the media parts a programme is made of.
+        files[f"channels/{plan.station.code}.xml"] = xmltv([(plan.station, plan.airings)], now)
+        files[f"channels/{plan.station.code}.ics"] = icalendar_feed(plan.station, plan.airings)
     return files
 
 

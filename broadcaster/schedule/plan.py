@@ -9,6 +9,7 @@ at media that exists.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -44,7 +45,8 @@ class StationPlan:
     station: StationInfo
     resolution: Resolution
     violations: tuple[Violation, ...]
-    items: tuple[PlaylistItem, ...]
+    items: tuple[PlaylistItem, ...]       # what the player plays: one per media part
+    airings: tuple[PlaylistItem, ...] = ()  # what listeners see: one per programme piece
     titles: dict[str, str] = field(default_factory=dict)
 
 
@@ -122,10 +124,17 @@ class Planner:
         violations = tuple(check_limits(resolution.items, limits, tz)) \
             if station.kind == "loudspeaker" else ()
         items: list[PlaylistItem] = []
+        airings: list[PlaylistItem] = []
         for item in resolution.items:
-            items.extend(_lay_out(item, built[item.rule_id]))
+            parts = _lay_out(item, built[item.rule_id])
+            items.extend(parts)
+            if parts:
+                airings.append(dataclasses.replace(
+                    parts[0], id=parts[0].id.rsplit(".", 1)[0], start=item.start, end=item.end,
+                    offset_ms=int(item.offset.total_seconds() * 1000), description=""))
         titles = {code: b.title for code, b in built.items()}
-        return StationPlan(station_info(station), resolution, violations, tuple(items), titles)
+        return StationPlan(station_info(station), resolution, violations, tuple(items),
+                           tuple(airings), titles)
 
 
 def _lay_out(item: Item, programme: BuiltProgramme) -> list[PlaylistItem]:
