@@ -130,6 +130,11 @@ class Builder:
         self.ffmpeg = ffmpeg
         self.audio_dir = audio_dir
 
+    def recording(self, value: str) -> Path:
+        """A recorded file: absolute, or relative to the folder that holds ``audio/``."""
+        path = Path(value)
+        return path if path.is_absolute() else self.audio_dir.parent / path
+
     # -- sources -----------------------------------------------------------------------------
 
     def _speak(self, text: str, profile: Profile, engines: tuple[str, ...],
@@ -145,9 +150,9 @@ class Builder:
         if item.kind == "jingle":
             return find_asset(self.audio_dir, item.value)
         if item.kind == "file":
-            path = Path(item.value)
+            path = self.recording(item.value)
             if not path.is_file():
-                raise InputError(f"recorded file {item.value} does not exist")
+                raise InputError(f"recorded file {item.value} does not exist (looked at {path})")
             return path
         if item.kind == "text":
             return self._speak(item.value, profile, engines)
@@ -263,7 +268,8 @@ class Builder:
                 return
             items = [*run, ItemDef("silence", duration_ms=programme.gap_ms)] if tail_gap \
                 and programme.gap_ms else list(run)
-            key = _build_key(programme, items, profile, station, len(parts))
+            key = _build_key(programme, items, profile, station, len(parts),
+                             self.audio_dir.parent)
             request = {"programme": programme.code, "part": len(parts) + 1,
                        "station": station, "profile": profile.name}
             clip = self._assemble(key, items, station, profile, chain, programme.gap_ms,
@@ -288,7 +294,7 @@ class Builder:
             fallback = None
             if item.fallback:
                 key = _build_key(programme, [ItemDef("file", item.fallback)], profile, "",
-                                 len(parts))
+                                 len(parts), self.audio_dir.parent)
                 fallback = self._assemble(key, [ItemDef("file", item.fallback)], "", profile,
                                           chain, 0, programme.fade_ms,
                                           {"programme": programme.code, "fallback": True})
@@ -298,12 +304,13 @@ class Builder:
 
 
 def _build_key(programme: ProgrammeDef, items: Sequence[ItemDef], profile: Profile,
-               station_name: str, index: int) -> str:
+               station_name: str, index: int, base: Path) -> str:
     """Identity of an assembled run: the items, their files' content, profile and station."""
     files = {}
     for item in items:
-        if item.kind == "file" and Path(item.value).is_file():
-            files[item.value] = hashlib.sha256(Path(item.value).read_bytes()).hexdigest()
+        path = Path(item.value) if Path(item.value).is_absolute() else base / item.value
+        if item.kind == "file" and path.is_file():
+            files[item.value] = hashlib.sha256(path.read_bytes()).hexdigest()
     payload = {"items": [asdict(i) for i in items], "files": files, "gap": programme.gap_ms,
                "fade": programme.fade_ms, "profile": asdict(profile), "station": station_name,
                "index": index, "version": BUILD_VERSION}
