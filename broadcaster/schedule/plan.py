@@ -10,7 +10,7 @@ at media that exists.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import cast
@@ -24,8 +24,10 @@ from broadcaster.errors import InputError
 from broadcaster.programme import BuiltProgramme, Part, get_programme
 from broadcaster.publish.formats import Media, PlaylistItem, StationInfo
 from broadcaster.schedule.resolve import (
+    Conflict,
     Item,
     Limits,
+    Occurrence,
     Policy,
     Priority,
     Resolution,
@@ -34,6 +36,7 @@ from broadcaster.schedule.resolve import (
     check_limits,
     expand,
     resolve,
+    sessions,
 )
 from broadcaster.stations import effective_rules, group_chain, list_stations
 
@@ -111,13 +114,33 @@ class Planner:
         """Expand, resolve and check one station's window, and lay out its playlist items."""
         tz = ZoneInfo(station.timezone)
         built: dict[str, BuiltProgramme] = {}
-        rules = []
+        rules: list[Rule] = []
+        bulletins: list[tuple[Entry, Rule]] = []
         for entry in self.entries_for(station):
             programme = self.build(entry.programme, station) if entry.programme \
                 else self._clip_programme(entry.clip_sha256 or "")
             built[entry.code] = programme
-            rules.append(_rule(entry, programme.duration))
-        resolution = resolve(expand(rules, tz, start, end))
+            if is_bulletin(entry):
+                bulletins.append((entry, _bulletin_rule(entry, programme.duration, tz)))
+            else:
+                rules.append(_rule(entry, programme.duration))
+        occurrences = expand(rules, tz, start, end)
+        resolution = resolve(occurrences)
+        notes: list[Conflict] = []
+        if bulletins:
+            # A bulletin is placed at its first chance after it was sent (or its valid.from),
+            # which may lie before this window: plan from there, keep what falls inside.
+            first = min([start, *(_aware(r.start_at, tz) for _, r in bulletins)])
+            base = resolution if first >= start else resolve(expand(rules, tz, first, end))
+            slots = {r.id: r.slot for r in rules if r.slot}
+            placed, notes = place_bulletins(bulletins, base, slots, tz, first, end)
+            inside = [o for o in placed if o.end > start]
+            resolution = resolve(sorted([*occurrences, *inside],
+                                        key=lambda o: (o.start, o.rule.id)))
+            notes = [n for n in notes if n.time < end]
+            resolution = dataclasses.replace(
+                resolution, conflicts=tuple(sorted([*resolution.conflicts, *notes],
+                                                   key=lambda c: c.time)))
         rules_in_force = effective_rules(station.group)
         limits = Limits(rules_in_force.hours, rules_in_force.max_session_minutes,
                         rules_in_force.max_sessions_per_day)
@@ -135,6 +158,76 @@ class Planner:
         titles = {code: b.title for code, b in built.items()}
         return StationPlan(station_info(station), resolution, violations, tuple(items),
                            tuple(airings), titles)
+
+
+def is_bulletin(entry: Entry) -> bool:
+    """An entry without a start time: a bulletin the station places itself (see below)."""
+    return not entry.start_time and not entry.start_at and not entry.rrule
+
+
+def _bulletin_rule(entry: Entry, duration: timedelta, tz: ZoneInfo) -> Rule:
+    """A bulletin as a rule whose ``start_at`` is the earliest it may play (local time)."""
+    earliest = datetime.combine(entry.valid_from, time()) if entry.valid_from \
+        else entry.created_at.astimezone(tz).replace(tzinfo=None)
+    return Rule(id=entry.code, programme=entry.programme or entry.clip_sha256 or "",
+                duration=duration, priority=cast(Priority, entry.priority),
+                policy="after", start_at=earliest, valid_until=entry.valid_until,
+                source=entry.target)
+
+
+def _aware(local: datetime | None, tz: ZoneInfo) -> datetime:
+    assert local is not None
+    return local.replace(tzinfo=tz)
+
+
+def place_bulletins(bulletins: Sequence[tuple[Entry, Rule]], resolution: Resolution,
+                    slots: Mapping[str, timedelta], tz: ZoneInfo, start: datetime,
+                    end: datetime) -> tuple[list[Occurrence], list[Conflict]]:
+    """Place bulletins the way commune radio does (once per station each).
+
+    - ``high``: inserted at the start of the station's next session (a run of items with
+      gaps under five minutes) on or after the bulletin's ``valid_from``; the session's own
+      items follow it.
+    - ``normal``: the default rule for the commune's queue: placed after the programme of the
+      first of the station's own slots (entries with ``slot_minutes``) that still has room
+      for it; with no such slot it waits, and the plan says so.
+
+    Emergencies always have a time, so they are never bulletins. ``slots`` maps the ids of
+    slot entries to their length.
+    """
+    occurrences: list[Occurrence] = []
+    notes: list[Conflict] = []
+    taken: dict[tuple[str, datetime], timedelta] = {}
+    runs = [run for run in sessions(resolution.items, tz) if run]
+    slot_items = [i for i in resolution.items if i.part == 1 and i.rule_id in slots]
+    for entry, rule in sorted(bulletins, key=lambda b: (b[1].priority != "high", b[0].code)):
+        earliest = rule.start_at.replace(tzinfo=tz) if rule.start_at else start
+        not_before = max(start, earliest)
+        at: datetime | None = None
+        if rule.priority == "high":
+            nxt = next((run for run in runs if run[0].start >= not_before), None)
+            at = nxt[0].start if nxt else None
+            why = "no session left in the window"
+        else:
+            why = "no slot with room left in the window"
+            for item in slot_items:
+                if item.scheduled_start < not_before:
+                    continue
+                key = (item.rule_id, item.scheduled_start)
+                used = taken.get(key, item.end - item.scheduled_start)
+                if used + rule.duration <= slots[item.rule_id]:
+                    at = item.scheduled_start + used
+                    taken[key] = used + rule.duration
+                    break
+        if at is not None and rule.valid_until and at.astimezone(tz).date() > rule.valid_until:
+            at, why = None, "its validity ends first"
+        if at is None or at >= end:
+            notes.append(Conflict(not_before, "", entry.code, "delayed",
+                                  f"{rule.priority} bulletin '{entry.code}' waits: {why}"))
+            continue
+        local = at.astimezone(tz).replace(tzinfo=None)
+        occurrences.append(Occurrence(dataclasses.replace(rule, start_at=local), at, tz))
+    return occurrences, notes
 
 
 def _lay_out(item: Item, programme: BuiltProgramme) -> list[PlaylistItem]:

@@ -450,7 +450,9 @@ class _Reader:
         return None
 
     def entry(self, node: Node, path: str) -> _Read[EntrySpec] | None:
-        fields = self.mapping(node, path, ENTRY_KEYS, ("id", "target", "start"))
+        # No start: a bulletin the stations place themselves (normal: in a slot with room;
+        # high: at the start of the next session); see broadcaster.schedule.plan.
+        fields = self.mapping(node, path, ENTRY_KEYS, ("id", "target"))
         if fields is None:
             return None
         ident = self.matching(fields.get("id"), f"{path}.id", ID_RE, "a valid id: use 1-100 "
@@ -462,7 +464,7 @@ class _Reader:
             self.problem(node, f"{path}.programme", "give either programme or clip, not both"
                          if "clip" in fields else "missing required key 'programme' (or clip)")
         target = self.code(fields.get("target"), f"{path}.target")
-        start = self.start(fields.get("start"), f"{path}.start")
+        start = self.start(fields.get("start"), f"{path}.start") if "start" in fields else None
         valid_from = valid_until = None
         if "valid" in fields:
             valid = self.mapping(fields["valid"], f"{path}.valid", VALID_KEYS) or {}
@@ -484,6 +486,9 @@ class _Reader:
             self.problem(fields["start"], f"{path}.start", "a one-off entry (no rrule) needs a "
                          "full local date and time, such as 2025-09-02T07:00")
         priority = self.choice(fields.get("priority"), f"{path}.priority", PRIORITIES)
+        if "start" not in fields and ("rrule" in fields or priority == "emergency"):
+            self.problem(node, f"{path}.start", "missing required key 'start' (only a normal or "
+                         "high bulletin without rrule may leave it out)")
         policy = self.choice(fields.get("on_collision"), f"{path}.on_collision",
                              COLLISION_POLICIES)
         slot = self.integer(fields.get("slot_minutes"), f"{path}.slot_minutes", 1)

@@ -202,3 +202,46 @@ def test_broken_rules_and_missing_media_publish_nothing(run) -> None:  # type: i
     clip_file.unlink()
     refused = run("publish", "--days", "2", code=1)
     assert "missing or damaged" in refused.stderr and spoken["sha256"] in refused.stderr
+
+
+BULLETINS = SCHEDULE.replace(
+    '  - {id: sang, programme: ban-tin, target: BS, start: "06:00", rrule: FREQ=DAILY, on_collision: preempt}',
+    '  - {id: sang, programme: ban-tin, target: BS, start: "06:00", rrule: FREQ=DAILY, slot_minutes: 30}'
+) + """\
+  - {id: tiem-chung, programme: khan-cap, target: BS-XA, priority: normal, valid: {from: 2030-03-05}}
+  - {id: cat-dien, programme: khan-cap, target: BS-HOALOC, priority: high, valid: {from: 2030-03-05}}
+  - {id: qua-muon, programme: khan-cap, target: BS-HOALOC, priority: normal, valid: {from: 2030-03-06, until: 2030-03-06}}
+"""
+
+
+def test_bulletins_are_placed_in_slots_and_sessions(run) -> None:  # type: ignore[no-untyped-def]
+    """normal: after the programme of the next slot with room; high: at the head of the next
+    session; they play once."""
+    run.path.write_text(BULLETINS, encoding="utf-8")
+    run("schedule", "apply", str(run.path))
+    day = json.loads(run("schedule", "show", "--station", "TANTIEN-01", "--date", "2030-03-05",
+                         "--json").stdout)
+    entries = [i["entry"] for i in day["items"]]
+    assert entries == ["sang", "tiem-chung"], entries  # Tuesday: only the morning slot
+    sang, bulletin = day["items"]
+    assert bulletin["start"] == sang["end"] and bulletin["priority"] == "normal"
+    hoaloc = json.loads(run("schedule", "show", "--station", "HOALOC-01", "--date",
+                            "2030-03-05", "--json").stdout)
+    assert [i["entry"] for i in hoaloc["items"]] == ["cat-dien", "sang", "tiem-chung"]
+    assert hoaloc["items"][0]["start"] == "2030-03-05T06:00:00+07:00"
+    assert hoaloc["items"][1]["start"] == hoaloc["items"][0]["end"]
+    # Once only: the next day has only the bulletin that became valid that day.
+    later = json.loads(run("schedule", "show", "--station", "HOALOC-01", "--date",
+                           "2030-03-06", "--json").stdout)
+    assert [i["entry"] for i in later["items"]] == ["sang", "qua-muon"]
+    gone = json.loads(run("schedule", "show", "--station", "HOALOC-01", "--date",
+                          "2030-03-07", "--json").stdout)
+    assert [i["entry"] for i in gone["items"]] == ["sang", "chieu"]  # Thursday
+
+
+def test_emergency_without_start_is_refused(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SCHEDULE + "  - {id: x, programme: khan-cap, target: BS, priority: emergency}\n",
+                   encoding="utf-8")
+    result = run("schedule", "validate", str(bad), code=1)
+    assert "entries[3].start" in result.stderr and "missing required key 'start'" in result.stderr
