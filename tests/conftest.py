@@ -104,3 +104,27 @@ def app(config: Config) -> Iterator[App]:
     application = App(config)
     yield application
     application.close()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    """Run ``broadcaster ARGS`` in-process against this test's database and home folder.
+
+    ``cli(*args, code=0)`` checks the exit code and returns click's Result (stdout and stderr
+    apart); ``cli.home`` is the home folder.
+    """
+    from click.testing import CliRunner, Result
+
+    from broadcaster.cli import main
+
+    env = {"BROADCASTER_HOME": str(tmp_path / "var"), "BROADCASTER_DATABASE_URL": database_url,
+           "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": ""}
+
+    def invoke(*args: str, code: int = 0) -> Result:
+        result = CliRunner(mix_stderr=False).invoke(main, list(args), env=env,
+                                                    catch_exceptions=False)
+        assert result.exit_code == code, result.stdout + result.stderr
+        return result
+
+    invoke.home = tmp_path / "var"  # type: ignore[attr-defined]
+    return invoke

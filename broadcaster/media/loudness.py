@@ -87,23 +87,32 @@ def integrated(samples: np.ndarray, rate: int) -> float:
 
 def gated_loudness(weighted: np.ndarray, rate: int) -> float:
     """BS.1770 gating over an already K-weighted signal."""
+    energy = np.concatenate(([0.0], np.cumsum(np.square(weighted, dtype=np.float64))))
+    return _gate(energy, weighted.size / rate, rate, 1)
+
+
+def _gate(total: np.ndarray, seconds: float, rate: int, unit: int) -> float:
+    """Gated loudness from the running sum of K-weighted energy, one entry per ``unit``
+    samples (the same arithmetic as ``pyloudnorm.Meter.integrated_loudness``)."""
     step = 1.0 - GATE_OVERLAP
-    seconds = weighted.size / rate
     blocks = int(np.round((seconds - GATE_BLOCK_S) / (GATE_BLOCK_S * step))) + 1
     if blocks < 1:
         return SILENCE_LUFS
     j = np.arange(blocks, dtype=np.float64)
-    lower = (GATE_BLOCK_S * (j * step) * rate).astype(np.int64)
-    upper = (GATE_BLOCK_S * (j * step + 1) * rate).astype(np.int64)
-    energy = np.concatenate(([0.0], np.cumsum(np.square(weighted, dtype=np.float64))))
-    z = (energy[np.minimum(upper, weighted.size)] - energy[lower]) / (GATE_BLOCK_S * rate)
+    lower, upper = GATE_BLOCK_S * (j * step) * rate, GATE_BLOCK_S * (j * step + 1) * rate
+    if unit == 1:
+        lo, hi = lower.astype(np.int64), upper.astype(np.int64)
+    else:
+        lo, hi = np.round(lower / unit).astype(np.int64), np.round(upper / unit).astype(np.int64)
+    hi = np.minimum(hi, total.size - 1)
+    z = (total[hi] - total[lo]) / (GATE_BLOCK_S * rate)
     with np.errstate(divide="ignore"):
         block_lufs = -0.691 + 10.0 * np.log10(z)
-    above_abs = block_lufs >= SILENCE_LUFS
-    if not above_abs.any():
+    above = block_lufs >= SILENCE_LUFS
+    if not above.any():
         return SILENCE_LUFS
-    relative = -0.691 + 10.0 * math.log10(float(z[above_abs].mean())) - 10.0
-    gated = z[(block_lufs > relative) & (block_lufs > SILENCE_LUFS)]
+    relative = -0.691 + 10.0 * math.log10(float(z[above].mean())) - 10.0
+    gated = z[(block_lufs > relative) & above]
     if gated.size == 0:
         return SILENCE_LUFS
     return max(-0.691 + 10.0 * math.log10(float(gated.mean())), SILENCE_LUFS)
@@ -187,26 +196,8 @@ def _per_chunk(values: np.ndarray, how: str) -> np.ndarray:
 
 def _chunk_loudness(energy: np.ndarray, rate: int) -> float:
     """Gated loudness from per-chunk K-weighted energies (block edges rounded to a chunk)."""
-    step = 1.0 - GATE_OVERLAP
-    seconds = energy.size * CHUNK / rate
-    blocks = int(np.round((seconds - GATE_BLOCK_S) / (GATE_BLOCK_S * step))) + 1
-    if blocks < 1:
-        return SILENCE_LUFS
-    j = np.arange(blocks, dtype=np.float64)
-    lower = np.round(GATE_BLOCK_S * (j * step) * rate / CHUNK).astype(np.int64)
-    upper = np.minimum(np.round(GATE_BLOCK_S * (j * step + 1) * rate / CHUNK).astype(np.int64),
-                       energy.size)
     total = np.concatenate(([0.0], np.cumsum(energy)))
-    z = (total[upper] - total[lower]) / (GATE_BLOCK_S * rate)
-    with np.errstate(divide="ignore"):
-        block_lufs = -0.691 + 10.0 * np.log10(z)
-    above = block_lufs >= SILENCE_LUFS
-    if not above.any():
-        return SILENCE_LUFS
-    relative = -0.691 + 10.0 * math.log10(float(z[above].mean())) - 10.0
-    gated = z[(block_lufs > relative) & above]
-    return max(-0.691 + 10.0 * math.log10(float(gated.mean())), SILENCE_LUFS) if gated.size \
-        else SILENCE_LUFS
+    return _gate(total, energy.size * CHUNK / rate, rate, CHUNK)
 
 
 def limit(samples: np.ndarray, rate: int, ceiling_db: float,

@@ -10,11 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
-from click.testing import CliRunner, Result
 from icalendar import Calendar
 from lxml import etree
-
-from broadcaster.cli import main
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 SCHEDULE = """
@@ -51,22 +48,13 @@ entries:
 
 
 @pytest.fixture
-def run(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
-    env = {"BROADCASTER_HOME": str(tmp_path / "var"), "BROADCASTER_DATABASE_URL": database_url,
-           "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": ""}
-
-    def invoke(*args: str, code: int = 0) -> Result:
-        result = CliRunner(mix_stderr=False).invoke(main, list(args), env=env,
-                                                    catch_exceptions=False)
-        assert result.exit_code == code, result.stdout + result.stderr
-        return result
-
+def run(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The CLI, with the small province above applied; ``run.path`` is its schedule file."""
     path = tmp_path / "tinh.yaml"
     path.write_text(SCHEDULE, encoding="utf-8")
-    invoke("schedule", "apply", str(path))
-    invoke.path = path  # type: ignore[attr-defined]
-    invoke.home = tmp_path / "var"  # type: ignore[attr-defined]
-    return invoke
+    cli("schedule", "apply", str(path))
+    cli.path = path
+    return cli
 
 
 def test_show_resolves_the_day_with_the_emergency(run) -> None:  # type: ignore[no-untyped-def]

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from broadcaster.cli import main
 from broadcaster.schedule.yamlfile import load_schedule
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,17 +13,8 @@ EXAMPLE = REPO / "schedules" / "binh-son.yaml"
 
 
 @pytest.fixture
-def run(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
-    env = {"BROADCASTER_HOME": str(tmp_path / "var"), "BROADCASTER_DATABASE_URL": database_url,
-           "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": ""}
-
-    def invoke(*args: str, code: int = 0) -> Result:
-        result = CliRunner(mix_stderr=False).invoke(main, list(args), env=env,
-                                                    catch_exceptions=False)
-        assert result.exit_code == code, result.stdout + result.stderr
-        return result
-
-    return invoke
+def run(cli):  # type: ignore[no-untyped-def]
+    return cli
 
 
 def test_example_province_validates_applies_and_exports(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
