@@ -69,6 +69,9 @@ class PlaylistItem:
     entry_id: str = ""
     rrule: str | None = None
     description: str = ""
+    # A live relay: the stream to play for the item's time; ``media`` is then the recorded
+    # fallback for when the stream cannot be reached.
+    relay_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ def _item_dict(item: PlaylistItem, zone: ZoneInfo) -> dict[str, Any]:
         "offset_ms": item.offset_ms,
         "media": {"url": item.media.url, "sha256": item.media.sha256,
                   "bytes": item.media.bytes, "duration_ms": item.media.duration_ms},
+        **({"relay": {"url": item.relay_url, "fallback": "media"}} if item.relay_url else {}),
     }
 
 
@@ -247,6 +251,10 @@ def playlist_m3u8(station: StationInfo, items: Sequence[PlaylistItem]) -> bytes:
         stamp = item.start.astimezone(zone).isoformat(timespec="milliseconds")
         lines += [f"#EXTINF:{_seconds(played)},{_one_line(item.title)}",
                   f"#EXT-X-PROGRAM-DATE-TIME:{stamp}"]
+        if item.relay_url:  # a live stream: players play it as it is
+            lines.append(f"#EXTVLCOPT:run-time={_seconds(played)}")
+            lines.append(item.relay_url)
+            continue
         if item.offset_ms:
             lines.append(f"#EXTVLCOPT:start-time={_seconds(item.offset_ms)}")
         if item.offset_ms + played < item.media.duration_ms:

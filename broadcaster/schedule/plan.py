@@ -154,7 +154,7 @@ class Planner:
             if parts:
                 airings.append(dataclasses.replace(
                     parts[0], id=parts[0].id.rsplit(".", 1)[0], start=item.start, end=item.end,
-                    offset_ms=int(item.offset.total_seconds() * 1000), description=""))
+                    offset_ms=int(item.offset.total_seconds() * 1000), relay_url=""))
         titles = {code: b.title for code, b in built.items()}
         return StationPlan(station_info(station), resolution, violations, tuple(items),
                            tuple(airings), titles)
@@ -252,7 +252,7 @@ def _lay_out(item: Item, programme: BuiltProgramme) -> list[PlaylistItem]:
             id=f"{item.rule_id}@{stamp}#{item.part}.{index}", title=programme.title,
             start=cursor, end=cursor + play, priority=item.priority, media=media_of(clip),
             offset_ms=int(skip.total_seconds() * 1000), entry_id=item.rule_id,
-            description=f"relay {part.url}" if part.kind == "relay" else ""))
+            relay_url=part.url if part.kind == "relay" else ""))
         cursor += play
         remaining -= play
         skip = timedelta(0)

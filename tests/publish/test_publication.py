@@ -233,3 +233,25 @@ def test_emergency_without_start_is_refused(run, tmp_path: Path) -> None:  # typ
                    encoding="utf-8")
     result = run("schedule", "validate", str(bad), code=1)
     assert "entries[3].start" in result.stderr and "missing required key 'start'" in result.stderr
+
+
+def test_relay_reaches_the_manifest_and_the_playlist(run) -> None:  # type: ignore[no-untyped-def]
+    relay = SCHEDULE.replace(
+        '      - text: "Sau đây là bản tin buổi sáng."',
+        '      - text: "Sau đây là bản tin buổi sáng."\n'
+        '      - relay: {url: "http://127.0.0.1:9/vov1.mp3", duration: 10m, '
+        'fallback: audio/jingles/ket-thuc.wav}')
+    run.path.write_text(relay, encoding="utf-8")
+    run("schedule", "apply", str(run.path))
+    number = publish(run)
+    folder: Path = run.home / "publications" / f"{number:06d}"
+    items = json.loads((folder / "stations/HOALOC-01/playlist.json").read_text())["items"]
+    relays = [i for i in items if "relay" in i]
+    assert relays and relays[0]["relay"]["url"] == "http://127.0.0.1:9/vov1.mp3"
+    start = datetime.fromisoformat(relays[0]["start"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(relays[0]["end"].replace("Z", "+00:00"))
+    assert end - start == timedelta(minutes=10)
+    assert relays[0]["media"]["duration_ms"] == pytest.approx(3500, abs=50)  # the fallback
+    m3u = (folder / "stations/HOALOC-01/playlist.m3u8").read_text().splitlines()
+    at = m3u.index("http://127.0.0.1:9/vov1.mp3")
+    assert m3u[at - 1] == "#EXTVLCOPT:run-time=600"
