@@ -73,6 +73,70 @@ def schedule_export(ctx: Context, output: Path | None) -> None:
         click.echo(f"written {output}")
 
 
+@schedule.command("add")
+@click.argument("entry_id")
+@click.option("--programme", help="Programme code.")
+@click.option("--clip", help="Instead of a programme: a clip's sha256.")
+@click.option("--target", required=True, help="Station or group code.")
+@click.option("--start", help="HH:MM (with --rrule) or YYYY-MM-DDTHH:MM (one-off); leave out "
+              "for a normal/high bulletin.")
+@click.option("--rrule", help="RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=MO,TH.")
+@click.option("--from", "valid_from", type=click.DateTime(["%Y-%m-%d"]), help="Valid from.")
+@click.option("--until", "valid_until", type=click.DateTime(["%Y-%m-%d"]), help="Valid until.")
+@click.option("--except", "exdates", multiple=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="A date it does not play; repeatable.")
+@click.option("--priority", type=click.Choice(["normal", "high", "emergency"]),
+              default="normal", show_default=True)
+@click.option("--on-collision", type=click.Choice(["after", "preempt", "drop"]),
+              default="after", show_default=True)
+@click.option("--slot-minutes", type=int, help="The slot's length.")
+@pass_ctx
+def schedule_add(ctx: Context, entry_id: str, programme: str | None, clip: str | None,
+                 target: str, start: str | None, rrule: str | None,
+                 valid_from: datetime | None, valid_until: datetime | None,
+                 exdates: tuple[datetime, ...], priority: str, on_collision: str,
+                 slot_minutes: int | None) -> None:
+    """Add or change one schedule entry (the same fields as in the YAML files)."""
+    from datetime import time
+
+    from broadcaster.errors import InputError
+    from broadcaster.schedule.spec import EntrySpec
+    from broadcaster.schedule.sync import save_entry
+
+    if bool(programme) == bool(clip):
+        raise InputError("give either --programme or --clip")
+    start_time = start_at = None
+    if start:
+        try:
+            if "T" in start:
+                start_at = datetime.fromisoformat(start)
+            else:
+                start_time = time.fromisoformat(start)
+        except ValueError:
+            raise InputError(f"--start {start!r} is not HH:MM or YYYY-MM-DDTHH:MM") from None
+    spec = EntrySpec(entry_id, programme, clip, target, start_time, start_at,
+                     rrule.upper().removeprefix("RRULE:") if rrule else None,
+                     valid_from.date() if valid_from else None,
+                     valid_until.date() if valid_until else None,
+                     tuple(d.date() for d in exdates), priority,  # type: ignore[arg-type]
+                     on_collision, slot_minutes)  # type: ignore[arg-type]
+    with transaction(ctx.app.sessions) as session:
+        status = save_entry(session, spec)
+    click.echo(f"entry {entry_id} {status}; publish to send it to the stations")
+
+
+@schedule.command("remove")
+@click.argument("entry_id")
+@pass_ctx
+def schedule_remove(ctx: Context, entry_id: str) -> None:
+    """Remove one schedule entry."""
+    from broadcaster.schedule.sync import remove_entry
+
+    with transaction(ctx.app.sessions) as session:
+        remove_entry(session, entry_id)
+    click.echo(f"entry {entry_id} removed; publish to send the change to the stations")
+
+
 def _local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M:%S")
 

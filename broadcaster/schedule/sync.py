@@ -190,6 +190,56 @@ def apply_spec(session: Session, spec: ScheduleSpec, valid_profiles: tuple[str, 
     return report
 
 
+def save_entry(session: Session, spec: EntrySpec) -> str:
+    """Add or change one entry from the command line; returns 'added', 'changed' or
+    'unchanged'. References are checked and former codes resolved like the file loader does."""
+    from dateutil.rrule import rrulestr
+
+    from broadcaster.errors import NotFound
+    from broadcaster.programme import get_programme
+    from broadcaster.stations import get_group, get_station
+
+    try:
+        target = get_station(session, spec.target).code
+    except NotFound:
+        try:
+            target = get_group(session, spec.target).code
+        except NotFound:
+            raise InputError(f"entry {spec.id}: no station or group with code "
+                             f"{spec.target!r}") from None
+    if spec.programme:
+        get_programme(session, spec.programme)
+    if spec.rrule:
+        if spec.start_time is None:
+            raise InputError(f"entry {spec.id}: a repeating entry needs --start HH:MM")
+        try:
+            rrulestr(spec.rrule, dtstart=datetime.combine(spec.valid_from or date(2025, 1, 1),
+                                                         spec.start_time))
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"entry {spec.id}: rrule {spec.rrule!r} is not valid: {exc}") \
+                from None
+    elif spec.start_time is not None:
+        raise InputError(f"entry {spec.id}: a one-off entry needs --start YYYY-MM-DDTHH:MM")
+    elif spec.start_at is None and spec.priority == "emergency":
+        raise InputError(f"entry {spec.id}: an emergency needs --start")
+    fields = _entry_fields(spec) | {"target": target}
+    row = session.scalar(select(Entry).where(Entry.code == spec.id))
+    if row is None:
+        session.add(Entry(code=spec.id, **fields))
+        session.flush()
+        return "added"
+    return "changed" if _update(row, fields) else "unchanged"
+
+
+def remove_entry(session: Session, code: str) -> None:
+    """Delete one entry."""
+    row = session.scalar(select(Entry).where(Entry.code == code))
+    if row is None:
+        raise InputError(f"no entry with id {code!r}")
+    session.delete(row)
+    session.flush()
+
+
 def _aliases(session: Session, link: Any) -> tuple[Alias, ...]:
     return tuple(Alias(a.code, a.name) for a in
                  session.scalars(select(AliasRow).where(link).order_by(AliasRow.code)))

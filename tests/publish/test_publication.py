@@ -255,3 +255,30 @@ def test_relay_reaches_the_manifest_and_the_playlist(run) -> None:  # type: igno
     m3u = (folder / "stations/HOALOC-01/playlist.m3u8").read_text().splitlines()
     at = m3u.index("http://127.0.0.1:9/vov1.mp3")
     assert m3u[at - 1] == "#EXTVLCOPT:run-time=600"
+
+
+def test_entries_are_edited_from_the_cli(run) -> None:  # type: ignore[no-untyped-def]
+    added = run("schedule", "add", "trua", "--programme", "ban-tin", "--target",
+                "HOALOC-01", "--start", "11:30", "--rrule",
+                "FREQ=WEEKLY;BYDAY=TU", "--from", "2030-01-01")
+    assert "entry trua added" in added.stdout
+    day = json.loads(run("schedule", "show", "--station", "HOALOC-01", "--date", "2030-03-05",
+                         "--json").stdout)
+    assert [i["entry"] for i in day["items"]] == ["sang", "trua"]
+    assert "unchanged" in run("schedule", "add", "trua", "--programme", "ban-tin", "--target",
+                              "HOALOC-01", "--start", "11:30", "--rrule",
+                              "FREQ=WEEKLY;BYDAY=TU", "--from", "2030-01-01").stdout
+    for args, message in [
+        (("--target", "NOPE", "--start", "11:30", "--rrule", "FREQ=DAILY"), "no station or group"),
+        (("--target", "BS", "--start", "11:30", "--rrule", "FREQ=SOMETIMES"), "is not valid"),
+        (("--target", "BS", "--start", "11:30"), "one-off entry needs --start YYYY"),
+        (("--target", "BS", "--start", "soon"), "is not HH:MM"),
+        (("--target", "BS", "--priority", "emergency"), "an emergency needs --start"),
+    ]:
+        failed = run("schedule", "add", "x", "--programme", "ban-tin", *args, code=1)
+        assert message in failed.stderr
+    run("schedule", "remove", "trua")
+    again = json.loads(run("schedule", "show", "--station", "HOALOC-01", "--date", "2030-03-05",
+                           "--json").stdout)
+    assert [i["entry"] for i in again["items"]] == ["sang"]
+    assert "no entry with id 'trua'" in run("schedule", "remove", "trua", code=1).stderr
