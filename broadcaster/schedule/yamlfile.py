@@ -773,12 +773,24 @@ def _load(paths: Sequence[Path]) -> tuple[ScheduleSpec, list[Problem]]:
 
 def validate(paths: Sequence[Path]) -> list[Problem]:
     """Every problem in the schedule files (a folder stands for its *.yaml files), in file order."""
-    return _load(paths)[1]
+    return _load_checked(paths)[1]
+
+
+def _load_checked(paths: Sequence[Path]) -> tuple[ScheduleSpec, list[Problem]]:
+    """Load, then check the broadcast rules that can be checked on the files alone."""
+    from broadcaster.schedule.rules import rule_problems
+
+    spec, problems = _load(paths)
+    if not problems:
+        index = {e.id: n for n, e in enumerate(spec.entries)}
+        problems = [Problem(entry.loc, f"entries[{index[entry.id]}].{name}", message)
+                    for entry, name, message in rule_problems(spec)]
+    return spec, problems
 
 
 def load_schedule(paths: Sequence[Path]) -> ScheduleSpec:
     """Read and check schedule files; raise :class:`ScheduleError` listing every problem."""
-    spec, problems = _load(paths)
+    spec, problems = _load_checked(paths)
     if problems:
         raise ScheduleError(problems)
     return spec

@@ -161,10 +161,18 @@ def test_broken_rules_and_missing_media_publish_nothing(run) -> None:  # type: i
     late = run.path.read_text(encoding="utf-8") + (
         '  - {id: khuya, programme: ban-tin, target: BS-HOALOC, start: "22:30", rrule: FREQ=DAILY}\n')
     run.path.write_text(late, encoding="utf-8")
+    refused = run("schedule", "apply", str(run.path), code=1)
+    assert "entries[3].start: 22:30 is outside the allowed hours 05:00-21:00 of station " \
+        "HOALOC-01 (rule hours" in refused.stderr
+    # Too many sessions can only be seen on the resolved schedule: publish refuses it.
+    many = SCHEDULE + "".join(
+        f'  - {{id: them-{h}, programme: ban-tin, target: BS-HOALOC, start: "{h}:00", '
+        f'rrule: FREQ=DAILY}}\n' for h in (8, 10, 12))
+    run.path.write_text(many, encoding="utf-8")
     run("schedule", "apply", str(run.path))
     failed = run("publish", "--days", "2", code=1)
-    assert "rule hours" in failed.stderr and "entry khuya" in failed.stderr
-    assert "HOALOC-01" in failed.stderr and "nothing was published" in failed.stderr
+    assert "rule max_sessions_per_day" in failed.stderr and "HOALOC-01" in failed.stderr
+    assert "nothing was published" in failed.stderr
     assert not (run.home / "publications" / "current").exists()
     run.path.write_text(SCHEDULE, encoding="utf-8")
     run("schedule", "apply", str(run.path))

@@ -68,3 +68,22 @@ def test_bad_file_reports_file_line_and_field(run, tmp_path: Path) -> None:  # t
     applied = run("schedule", "apply", str(bad), code=1)
     assert "entries[0].start" in applied.stderr
     assert "no stations yet" in run("stations", "list").stdout
+
+
+def test_validate_checks_the_rules_it_can_see_in_the_files(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    text = EXAMPLE.read_text(encoding="utf-8")
+    late = tmp_path / "late.yaml"
+    late.write_text(text + "  - {id: dem, programme: thoi-su-sang, target: BS-XA, "
+                           "start: '21:30', rrule: FREQ=DAILY}\n"
+                           "  - {id: bao-dem, programme: thoi-su-sang, target: BS-XA, "
+                           "start: '2030-01-01T23:00', priority: emergency}\n"
+                           "  - {id: dai, programme: thoi-su-sang, target: BS-PHUONG, "
+                           "start: '06:00', rrule: FREQ=DAILY, slot_minutes: 60}\n",
+                    encoding="utf-8")
+    result = run("schedule", "validate", str(late), code=1)
+    lines = result.stderr.splitlines()
+    assert any(".start: 21:30 is outside the allowed hours 05:00-21:00" in line for line in lines)
+    assert any(".slot_minutes: a 60-minute slot is longer than the 15 minutes" in line
+               for line in lines)
+    assert not any("bao-dem" in line for line in lines)  # emergencies are exempt
+    assert lines[-1] == "2 problem(s) found"
