@@ -21,7 +21,7 @@ def schedule() -> None:
     """Schedules: the declarative files in schedules/ and what each station plays."""
 
 
-@schedule.command("validate")
+@schedule.command("validate", short_help="Check files: every problem, with its line.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def schedule_validate(files: tuple[Path, ...]) -> None:
     """Check schedule files; print every problem with file, line and field."""
@@ -36,7 +36,7 @@ def schedule_validate(files: tuple[Path, ...]) -> None:
     click.echo(f"{', '.join(str(f) for f in files)}: valid")
 
 
-@schedule.command("apply")
+@schedule.command("apply", short_help="Make the database match the files.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @pass_ctx
 def schedule_apply(ctx: Context, files: tuple[Path, ...]) -> None:
@@ -56,7 +56,7 @@ def schedule_apply(ctx: Context, files: tuple[Path, ...]) -> None:
                f"{len(report.removed)} removed")
 
 
-@schedule.command("export")
+@schedule.command("export", short_help="Write the schedule back as YAML.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file.")
 @pass_ctx
 def schedule_export(ctx: Context, output: Path | None) -> None:
@@ -73,7 +73,7 @@ def schedule_export(ctx: Context, output: Path | None) -> None:
         click.echo(f"written {output}")
 
 
-@schedule.command("add")
+@schedule.command("add", short_help="Add or change one entry.")
 @click.argument("entry_id")
 @click.option("--programme", help="Programme code.")
 @click.option("--clip", help="Instead of a programme: a clip's sha256.")
@@ -141,7 +141,7 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M:%S")
 
 
-@schedule.command("show")
+@schedule.command("show", short_help="A station's resolved day.")
 @click.option("--station", "code", required=True, help="Station code.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Local date "
               "(default: today in the station's zone).")
