@@ -97,6 +97,8 @@ class Lexicon:
 
         def spoken(match: re.Match[str]) -> str:
             found = match.group(0)
+            if self._ordinary_word_in_capitals(match):
+                return found
             parts: list[str] = []
             end = 0
             for piece in single.finditer(found):
@@ -112,6 +114,22 @@ class Lexicon:
             return "".join(parts)
 
         return self._chain.sub(spoken, text)
+
+
+    def _ordinary_word_in_capitals(self, match: re.Match[str]) -> bool:
+        """True for an entry that is also a plain Vietnamese syllable (``CA``, ``TƯ``) standing
+        among capitalised words that are not entries: a heading such as ``TƯ TƯỞNG HỒ CHÍ MINH``
+        or ``CA NGỢI QUÊ HƯƠNG``, where it is a word, not an abbreviation."""
+        from broadcaster.text.encoding import is_vietnamese_syllable
+
+        found = match.group(0)
+        if not found.isalpha() or not is_vietnamese_syllable(found):
+            return False
+        before = re.search(r"(\w+)\W*$", match.string[:match.start()])
+        after = re.match(r"\W*(\w+)", match.string[match.end():])
+        return any(w is not None and w.group(1).isupper() and len(w.group(1)) > 1
+                   and w.group(1) not in self.entries and is_vietnamese_syllable(w.group(1))
+                   for w in (before, after))
 
 
 def parse_lines(lines: Iterable[str], source: str) -> dict[str, str]:

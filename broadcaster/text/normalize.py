@@ -47,7 +47,7 @@ from broadcaster.text.numbers import (
     roman_to_int,
 )
 
-NORMALIZER_VERSION = "1"
+NORMALIZER_VERSION = "2"
 
 # Not after / not before a piece of a larger number.
 _B = r"(?<![\w.,/-])"

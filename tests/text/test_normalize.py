@@ -686,3 +686,15 @@ def test_example_front_matter() -> None:
     ):
         assert line in head
     assert "\ntitle: " in head
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("TƯ TƯỞNG HỒ CHÍ MINH", "TƯ TƯỞNG HỒ CHÍ MINH."),
+    ("CA NGỢI QUÊ HƯƠNG", "CA NGỢI QUÊ HƯƠNG."),
+    ("CA xã Tân Tiến", "công an xã Tân Tiến."),
+    ("Văn phòng TW Đảng", "Văn phòng Trung ương Đảng."),
+    ("NGHỊ QUYẾT CỦA BCH TW", "NGHỊ QUYẾT CỦA Ban Chấp hành Trung ương."),
+])
+def test_capitalised_headings_keep_their_words(text: str, expected: str) -> None:
+    # An entry that is also a Vietnamese word (CA, TƯ) is a word inside a capitalised heading.
+    assert normalize(text) == expected
