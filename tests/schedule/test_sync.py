@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,22 @@ def test_validate_checks_the_rules_it_can_see_in_the_files(run, tmp_path: Path) 
                for line in lines)
     assert not any("bao-dem" in line for line in lines)  # emergencies are exempt
     assert lines[-1] == "2 problem(s) found"
+
+
+def test_example_province_publishes(run) -> None:  # type: ignore[no-untyped-def]
+    """The README's walk through the example province, as an operator types it."""
+    run("schedule", "apply", str(EXAMPLE))
+    run("docs", "add", str(REPO / "docs" / "examples" / "nghi-quyet-tom-tat.md"))
+    # 2026-12-03 is a Thursday: communes hear the morning news, the resolution and the evening.
+    day = json.loads(run("schedule", "show", "--station", "TRUONGXUAN-01", "--date",
+                         "2026-12-03", "--json").stdout)
+    assert [i["entry"] for i in day["items"]] == ["xa-sang", "xa-nghi-quyet",
+                                                  "xa-chieu-ngay-thuong"]
+    assert not day["violations"]
+    out = run("publish", "--days", "7").stdout.splitlines()
+    assert out[-1] == "publication 1 published"
+    spec = load_schedule([EXAMPLE])
+    assert len([line for line in out if line.startswith("new ")]) == len(spec.stations)
+    index = json.loads((run.home / "publications" / "current" / "index.json").read_text())
+    assert set(index["stations"]) == {s.code for s in spec.stations}
+    assert (run.home / "publications" / "current" / "channels" / "PTTH-BS.xml").is_file()
