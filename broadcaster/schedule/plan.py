@@ -23,20 +23,17 @@ from broadcaster.db import Clip, Entry, Station
 from broadcaster.errors import InputError
 from broadcaster.programme import BuiltProgramme, Part, get_programme
 from broadcaster.publish.formats import Media, PlaylistItem, StationInfo
+from broadcaster.schedule.limits import Limits, Violation, check_limits, sessions
 from broadcaster.schedule.resolve import (
     Conflict,
     Item,
-    Limits,
     Occurrence,
     Policy,
     Priority,
     Resolution,
     Rule,
-    Violation,
-    check_limits,
     expand,
     resolve,
-    sessions,
 )
 from broadcaster.stations import effective_rules, group_chain, list_stations
 

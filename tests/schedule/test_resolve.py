@@ -10,19 +10,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from broadcaster.errors import InputError
+from broadcaster.schedule.limits import Limits, check_limits, sessions
 from broadcaster.schedule.resolve import (
     Conflict,
     Item,
-    Limits,
     Occurrence,
     Resolution,
     Rule,
     _local_starts,
-    check_limits,
     dtstart,
     expand,
     resolve,
-    sessions,
 )
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
