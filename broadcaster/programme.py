@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from broadcaster.config import Profile
 from broadcaster.db import Clip, Document, Programme, transaction, utcnow
 from broadcaster.errors import InputError, NotFound
-from broadcaster.media import Ffmpeg, MediaStore, normalise
+from broadcaster.media import Ffmpeg, MediaStore, measure, normalise
 from broadcaster.media.ffmpeg import FfmpegError, last_lines
 from broadcaster.speech import Renderer, RenderRequest, SpeechSettings
 
@@ -235,8 +235,6 @@ class Builder:
         finally:
             tmp.unlink(missing_ok=True)
         decoded, decoded_rate = self.ffmpeg.decode(stored.path, rate)
-        from broadcaster.media import measure
-
         level = measure(decoded, decoded_rate)
         clip_fields = dict(
             sha256=stored.sha256, ext=stored.ext, size_bytes=stored.size_bytes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -87,8 +88,6 @@ def programme_show(ctx: Context, code: str, as_json: bool) -> None:
 def programme_build(ctx: Context, code: str, station: str | None, profile: str | None,
                     engine: str | None, output: str | None, as_json: bool) -> None:
     """Assemble a programme into clips (cached: unchanged parts are not rebuilt)."""
-    from pathlib import Path
-
     station_name, profile_name = "", profile
     with ctx.app.sessions() as session:
         defn = get_programme(session, code)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,8 +12,20 @@ import click
 
 from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.db import transaction
+from broadcaster.errors import InputError
 from broadcaster.fsutil import atomic_write_bytes
-from broadcaster.stations import get_station
+from broadcaster.publish.publication import (
+    current_number,
+    diff,
+    list_publications,
+    publish,
+)
+from broadcaster.publish.publication import rollback as roll
+from broadcaster.schedule.plan import Planner, plan_all
+from broadcaster.schedule.spec import EntrySpec
+from broadcaster.schedule.sync import apply_spec, export_spec, remove_entry, save_entry
+from broadcaster.schedule.yamlfile import dump_schedule, load_schedule, validate
+from broadcaster.stations import get_station, group_chain
 
 
 @main.group(short_help="Validate, apply, export and show schedules.")
@@ -25,7 +37,6 @@ def schedule() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def schedule_validate(files: tuple[Path, ...]) -> None:
     """Check schedule files; print every problem with file, line and field."""
-    from broadcaster.schedule.yamlfile import validate
 
     problems = validate(list(files))
     for problem in problems:
@@ -41,8 +52,6 @@ def schedule_validate(files: tuple[Path, ...]) -> None:
 @pass_ctx
 def schedule_apply(ctx: Context, files: tuple[Path, ...]) -> None:
     """Make the database match the files (adds, changes and removes; idempotent)."""
-    from broadcaster.schedule.sync import apply_spec
-    from broadcaster.schedule.yamlfile import load_schedule
 
     spec = load_schedule(list(files))
     with transaction(ctx.app.sessions) as session:
@@ -61,8 +70,6 @@ def schedule_apply(ctx: Context, files: tuple[Path, ...]) -> None:
 @pass_ctx
 def schedule_export(ctx: Context, output: Path | None) -> None:
     """Write the database's schedule as YAML (the format schedule apply reads)."""
-    from broadcaster.schedule.sync import export_spec
-    from broadcaster.schedule.yamlfile import dump_schedule
 
     with ctx.app.sessions() as session:
         text = dump_schedule(export_spec(session))
@@ -97,11 +104,6 @@ def schedule_add(ctx: Context, entry_id: str, programme: str | None, clip: str |
                  exdates: tuple[datetime, ...], priority: str, on_collision: str,
                  slot_minutes: int | None) -> None:
     """Add or change one schedule entry (the same fields as in the YAML files)."""
-    from datetime import time
-
-    from broadcaster.errors import InputError
-    from broadcaster.schedule.spec import EntrySpec
-    from broadcaster.schedule.sync import save_entry
 
     if bool(programme) == bool(clip):
         raise InputError("give either --programme or --clip")
@@ -130,7 +132,6 @@ def schedule_add(ctx: Context, entry_id: str, programme: str | None, clip: str |
 @pass_ctx
 def schedule_remove(ctx: Context, entry_id: str) -> None:
     """Remove one schedule entry."""
-    from broadcaster.schedule.sync import remove_entry
 
     with transaction(ctx.app.sessions) as session:
         remove_entry(session, entry_id)
@@ -149,11 +150,9 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
 @pass_ctx
 def schedule_show(ctx: Context, code: str, day: datetime | None, as_json: bool) -> None:
     """Print a station's resolved day: items, conflicts and rule problems."""
-    from broadcaster.schedule.plan import Planner
 
     with ctx.app.sessions() as session:
         station = get_station(session, code)
-        from broadcaster.stations import group_chain
 
         group_chain(station.group)
     tz = ZoneInfo(station.timezone)
@@ -199,9 +198,6 @@ def schedule_show(ctx: Context, code: str, day: datetime | None, as_json: bool) 
 def publish_cmd(ctx: Context, days: float, show_diff: bool, rollback: int | None,
                 note: str) -> None:
     """Resolve the window into an immutable, numbered publication (or --diff, --rollback)."""
-    from broadcaster.publish.publication import diff, publish
-    from broadcaster.publish.publication import rollback as roll
-    from broadcaster.schedule.plan import plan_all
 
     app = ctx.app
     if rollback is not None:
@@ -232,7 +228,6 @@ def _echo_change(change: Any) -> None:
 @pass_ctx
 def publications_cmd(ctx: Context, as_json: bool) -> None:
     """List publications, newest first; the one in force is marked."""
-    from broadcaster.publish.publication import current_number, list_publications
 
     current = current_number(ctx.app)
     rows: list[dict[str, Any]] = [{"number": p.number, "created_at": p.created_at.isoformat(),

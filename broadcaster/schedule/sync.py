@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from dateutil.rrule import rrulestr
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from broadcaster.db import Alias as AliasRow
 from broadcaster.db import Entry, Group, Programme, Station, utcnow
-from broadcaster.errors import InputError
-from broadcaster.programme import ItemDef, ProgrammeDef, save_programme
+from broadcaster.errors import InputError, NotFound
+from broadcaster.programme import ItemDef, ProgrammeDef, get_programme, save_programme
 from broadcaster.schedule.spec import (
     Alias,
     EntrySpec,
@@ -27,7 +28,13 @@ from broadcaster.schedule.spec import (
     ScheduleSpec,
     StationSpec,
 )
-from broadcaster.stations import check_timezone, list_groups, rules_from_json
+from broadcaster.stations import (
+    check_timezone,
+    get_group,
+    get_station,
+    list_groups,
+    rules_from_json,
+)
 
 
 @dataclass
@@ -193,11 +200,7 @@ def apply_spec(session: Session, spec: ScheduleSpec, valid_profiles: tuple[str, 
 def save_entry(session: Session, spec: EntrySpec) -> str:
     """Add or change one entry from the command line; returns 'added', 'changed' or
     'unchanged'. References are checked and former codes resolved like the file loader does."""
-    from dateutil.rrule import rrulestr
 
-    from broadcaster.errors import NotFound
-    from broadcaster.programme import get_programme
-    from broadcaster.stations import get_group, get_station
 
     try:
         target = get_station(session, spec.target).code

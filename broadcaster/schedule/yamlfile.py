@@ -26,6 +26,7 @@ from dateutil.rrule import rrule, rrulestr
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from broadcaster.errors import InputError
+from broadcaster.schedule.rules import rule_problems
 from broadcaster.schedule.spec import (
     COLLISION_POLICIES,
     DEFAULT_FADE_MS,
@@ -778,8 +779,6 @@ def validate(paths: Sequence[Path]) -> list[Problem]:
 
 def _load_checked(paths: Sequence[Path]) -> tuple[ScheduleSpec, list[Problem]]:
     """Load, then check the broadcast rules that can be checked on the files alone."""
-    from broadcaster.schedule.rules import rule_problems
-
     spec, problems = _load(paths)
     if not problems:
         index = {e.id: n for n, e in enumerate(spec.entries)}

@@ -28,7 +28,7 @@ from broadcaster.config import Config, Profile
 from broadcaster.db import Clip, transaction
 from broadcaster.errors import EngineError, EngineUnavailable, InputError
 from broadcaster.media import Ffmpeg, Loudness, MediaStore, measure, normalise
-from broadcaster.speech.base import Audio, Engine, EngineFactory, build_engine
+from broadcaster.speech.base import Audio, Engine, EngineFactory, build_engine, engine_class
 from broadcaster.text import NORMALIZER_VERSION, Chunk, Lexicon, chunk_text, normalize
 
 log = logging.getLogger(__name__)
@@ -320,8 +320,6 @@ def cache_key(spoken: str, engine: Engine, voice: str, request: RenderRequest) -
 
 def engine_names(chain: Sequence[str]) -> tuple[str, ...]:
     """Validate a chain of engine names (unknown names list the valid ones)."""
-    from broadcaster.speech.base import engine_class
-
     for name in chain:
         engine_class(name)
     return tuple(chain)
