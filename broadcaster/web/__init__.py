@@ -1,0 +1,9 @@
+"""The web stage: HTTP for commune stations (the pull protocol) and, later, operators.
+
+:func:`create_app` builds the FastAPI application for one :class:`~broadcaster.app.App`;
+``broadcaster serve`` runs it on uvicorn.
+"""
+
+from broadcaster.web.api import WebSettings, create_app
+
+__all__ = ["WebSettings", "create_app"]

@@ -1,0 +1,209 @@
+"""The HTTP app: health, the station pull protocol (playlists, long-poll) and media files.
+
+Routes stay thin: authentication lives in ``_auth``, the publication in force in ``_watch``,
+byte ranges and ETags in ``_http``, limits in ``_limits``. :func:`create_app` wires them to one
+:class:`~broadcaster.app.App`; nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from broadcaster.app import App
+from broadcaster.publish.publication import root as publications_root
+from broadcaster.web._auth import authorize, bearer_token, unauthorized
+from broadcaster.web._http import ApiError, RangeNotSatisfiable, etag_matches, parse_range
+from broadcaster.web._limits import BodySizeLimit, RateLimiter
+from broadcaster.web._watch import PublicationWatcher, Snapshot
+
+log = logging.getLogger(__name__)
+
+MEDIA_NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
+MEDIA_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "opus": "audio/ogg", "m4a": "audio/mp4",
+               "aac": "audio/aac", "wav": "audio/wav", "flac": "audio/flac", "mp4": "video/mp4"}
+PLAYLISTS = {"playlist.json": "application/json",
+             "playlist.m3u8": "audio/x-mpegurl; charset=utf-8"}
+CHUNK = 256 * 1024
+MAX_WAIT_S = 60
+Wait = Annotated[int | None, Query(gt=0, le=MAX_WAIT_S,
+                                   description="long-poll: hold up to N seconds")]
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Limits of the HTTP app."""
+
+    rate_per_second: float = 10.0    # station requests per second, per station
+    burst: int = 20                  # requests a station may save up
+    max_body_bytes: int = 256 * 1024
+    poll_interval_s: float = 0.2     # how often publications/current is checked
+
+
+def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
+    """The FastAPI application serving ``app``'s publications and media."""
+    settings = settings or WebSettings()
+    watcher = PublicationWatcher(publications_root(app), settings.poll_interval_s)
+    limiter = RateLimiter(settings.rate_per_second, settings.burst)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        watcher.start()
+        try:
+            yield
+        finally:
+            await watcher.stop()
+
+    api = FastAPI(title="broadcaster", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    api.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    _error_handlers(api)
+
+    async def station_for(request: Request, code: str) -> str:
+        """Authenticate and rate-limit a station request; the station's current code."""
+        token = bearer_token(request.headers.get("authorization"))
+        try:
+            if token is None:
+                raise unauthorized("the request has no 'Authorization: Bearer TOKEN' header")
+            station = await run_in_threadpool(authorize, app.sessions, code, token)
+        except ApiError as refused:
+            # Refusals have their own bucket per requested code: a flood of bad tokens is
+            # slowed down without ever using up the budget of the real station.
+            if wait := limiter.take(f"refused:{code}"):
+                raise _too_many(wait, f"too many refused requests for station {code}"
+                                ) from refused
+            raise
+        if wait := limiter.take(f"station:{station}"):
+            raise _too_many(wait, f"station {station} sends more than "
+                                  f"{settings.rate_per_second:g} requests per second")
+        return station
+
+    async def playlist(request: Request, code: str, name: str, wait: int | None) -> Response:
+        station = await station_for(request, code)
+        snapshot = await watcher.refresh()
+        digest = _digest(snapshot, station)
+        if_none_match = request.headers.get("if-none-match")
+        if wait and etag_matches(if_none_match, digest):
+            snapshot = await watcher.wait_change(station, digest, wait)
+            digest = _digest(snapshot, station)
+        headers = {"ETag": f'"{digest}"', "Cache-Control": "no-cache"}
+        if etag_matches(if_none_match, digest):
+            return Response(status_code=304, headers=headers)
+        body = await watcher.read(snapshot, station, name)
+        if body is None:
+            raise ApiError(404, f"publication {snapshot.number} has no {name} for station "
+                                f"{station}")
+        return Response(body, headers=headers, media_type=PLAYLISTS[name])
+
+    @api.get("/healthz")
+    async def healthz() -> dict[str, object]:
+        snapshot = await watcher.refresh()
+        return {"status": "ok", "publication": snapshot.number}
+
+    @api.get("/api/v1/stations/{code}/playlist.json")
+    async def playlist_json(request: Request, code: str, wait: Wait = None) -> Response:
+        return await playlist(request, code, "playlist.json", wait)
+
+    @api.get("/api/v1/stations/{code}/playlist.m3u8")
+    async def playlist_m3u8(request: Request, code: str, wait: Wait = None) -> Response:
+        return await playlist(request, code, "playlist.m3u8", wait)
+
+    @api.api_route("/media/{name}", methods=["GET", "HEAD"])
+    async def media(request: Request, name: str) -> Response:
+        match = MEDIA_NAME.fullmatch(name)
+        if not match:
+            raise ApiError(404, f"{name!r} is not a media file name (sha256.ext)")
+        sha256, ext = match.groups()
+        path = app.store.path_for(sha256, ext)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise ApiError(404, f"there is no media file {name}") from None
+        return _media_response(request, path, sha256, ext, size)
+
+    return api
+
+
+def _digest(snapshot: Snapshot, station: str) -> str:
+    digest = snapshot.digest(station)
+    if digest is None:
+        if snapshot.number is None:
+            raise ApiError(404, "nothing has been published yet")
+        raise ApiError(404, f"station {station} is not in publication {snapshot.number}")
+    return digest
+
+
+def _too_many(wait: float, message: str) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    return ApiError(429, f"{message}; retry in {seconds} s", {"Retry-After": str(seconds)})
+
+
+def _media_response(request: Request, path: Path, sha256: str, ext: str,
+                    size: int) -> Response:
+    headers = {"ETag": f'"{sha256}"', "X-Content-SHA256": sha256, "Accept-Ranges": "bytes",
+               "Cache-Control": "public, max-age=31536000, immutable"}
+    if etag_matches(request.headers.get("if-none-match"), sha256):
+        return Response(status_code=304, headers=headers)
+    try:
+        byte_range = parse_range(request.headers.get("range"), size)
+    except RangeNotSatisfiable:
+        raise ApiError(416, f"the requested range lies outside media file {sha256}.{ext} "
+                            f"({size} bytes)", headers | {"Content-Range": f"bytes */{size}"}
+                       ) from None
+    status, first, last = (200, 0, size - 1) if byte_range is None else (206, *byte_range)
+    if byte_range is not None:
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    headers["Content-Length"] = str(last - first + 1)
+    media_type = MEDIA_TYPES.get(ext, "application/octet-stream")
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    return StreamingResponse(_chunks(path, first, last - first + 1), status_code=status,
+                             headers=headers, media_type=media_type)
+
+
+def _chunks(path: Path, offset: int, length: int) -> Iterator[bytes]:
+    """The bytes of ``path`` from ``offset``, in chunks (run in a worker thread by Starlette)."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        while length > 0 and (block := fh.read(min(CHUNK, length))):
+            length -= len(block)
+            yield block
+
+
+def _error_handlers(api: FastAPI) -> None:
+    """Every error as ``{"error": "sentence"}``."""
+
+    @api.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> Response:
+        return JSONResponse({"error": exc.message}, exc.status, headers=exc.headers)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = {404: f"there is no resource at {request.url.path}",
+                   405: f"method {request.method} is not allowed on {request.url.path}"
+                   }.get(exc.status_code, str(exc.detail))
+        return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{' '.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        return JSONResponse({"error": f"the request is invalid: {problems}"}, 422)
+
+    @api.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"error": f"the server failed while answering {request.method} "
+                                      f"{request.url.path}; the error was logged"}, 500)
