@@ -7,6 +7,7 @@ functions with its parts. Nothing here runs at import time.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -70,9 +71,25 @@ class App:
             self.engine.dispose()
 
 
-def setup_logging(level: str) -> None:
-    """Plain, greppable log lines on stderr."""
-    logging.basicConfig(level=level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def setup_logging(level: str, fmt: str = "text") -> None:
+    """Log lines on stderr: plain and greppable (``text``) or one JSON object each (``json``).
+
+    JSON lines carry ``time`` (UTC, ISO 8601), ``level``, ``logger`` and ``message``, plus any
+    ``extra=`` fields, for log shippers.
+    """
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            datefmt="%Y-%m-%dT%H:%M:%S%z", json_ensure_ascii=False))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.formatter.converter = time.gmtime  # type: ignore[union-attr]
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
     # Alembic announces every migration step at INFO; one line from `db init` is enough.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))

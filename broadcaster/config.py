@@ -60,6 +60,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("audio_dir", str, "", "Folder of jingles and tones; empty means the shipped audio/."),
     Setting("ffmpeg", str, "", "ffmpeg binary; empty means the one shipped by imageio-ffmpeg."),
     Setting("log_level", str, "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+    Setting("log_format", str, "text", "Log lines: text (one readable line) or json (one object)."),
+    Setting("host", str, "127.0.0.1", "Address `serve` listens on."),
+    Setting("port", int, 8080, "Port `serve` listens on."),
+    Setting("inbox_dir", str, "", "Folder watched for new summaries; empty means HOME/inbox."),
+    Setting("inbox_interval_s", float, 10.0, "Seconds between two looks at the inbox."),
+    Setting("render_lead_hours", float, 48.0, "Render programmes this many hours before air."),
+    Setting("publish_interval_minutes", float, 60.0, "Scheduled publication every N minutes."),
+    Setting("publish_window_hours", float, 48.0, "Publications cover now to now + N hours."),
+    Setting("offline_after_minutes", float, 15.0, "A station silent this long is offline."),
+    Setting("retention_days", float, 14.0, "Keep publications and unreferenced media this long."),
+    Setting("station_rate", float, 10.0, "Requests per second one station may make."),
+    Setting("station_burst", int, 20, "Requests a station may make at once before 429."),
+    Setting("max_body_bytes", int, 262_144, "Largest request body accepted (413 beyond)."),
+    Setting("shutdown_grace_s", float, 10.0, "On SIGTERM, seconds to finish open requests."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -133,6 +147,20 @@ class Config:
     audio_dir: str = ""
     ffmpeg: str = ""
     log_level: str = "INFO"
+    log_format: str = "text"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    inbox_dir: str = ""
+    inbox_interval_s: float = 10.0
+    render_lead_hours: float = 48.0
+    publish_interval_minutes: float = 60.0
+    publish_window_hours: float = 48.0
+    offline_after_minutes: float = 15.0
+    retention_days: float = 14.0
+    station_rate: float = 10.0
+    station_burst: int = 20
+    max_body_bytes: int = 262_144
+    shutdown_grace_s: float = 10.0
     profiles: Mapping[str, Profile] = field(default_factory=lambda: dict(BUILTIN_PROFILES))
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -147,6 +175,11 @@ class Config:
     def media_dir(self) -> Path:
         """Root of the content-addressed media store."""
         return self.home / "media"
+
+    @property
+    def inbox(self) -> Path:
+        """The folder ``serve`` watches for new summaries."""
+        return Path(self.inbox_dir) if self.inbox_dir else self.home / "inbox"
 
     @property
     def assets_dir(self) -> Path:
@@ -238,6 +271,16 @@ def _validate(cfg: Config) -> None:
     if cfg.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"setting 'log_level' must be DEBUG, INFO, WARNING or ERROR, "
                           f"got {cfg.log_level!r}")
+    if cfg.log_format not in ("text", "json"):
+        raise ConfigError(f"setting 'log_format' must be text or json, got {cfg.log_format!r}")
+    if not 0 <= cfg.port <= 65535:
+        raise ConfigError(f"setting 'port' must be between 0 and 65535, got {cfg.port}")
+    for name in ("inbox_interval_s", "render_lead_hours", "publish_interval_minutes",
+                 "publish_window_hours", "offline_after_minutes", "retention_days",
+                 "station_rate", "station_burst", "max_body_bytes"):
+        if getattr(cfg, name) <= 0:
+            raise ConfigError(f"setting {name!r} must be greater than 0, "
+                              f"got {getattr(cfg, name)!r}")
     cfg.get_profile()
     for p in cfg.profiles.values():
         if p.format not in ("mp3", "ogg", "opus", "wav", "m4a"):

@@ -30,7 +30,7 @@ class Context:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_file, flags=self.flags)
-            setup_logging(self._config.log_level)
+            setup_logging(self._config.log_level, self._config.log_format)
         return self._config
 
     @property

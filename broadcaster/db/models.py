@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -262,3 +263,78 @@ class Publication(Base):
     # Per station code: {"digest": ..., "files": {"playlist.json": sha256, ...}}.
     stations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     rollback_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class StationStatus(Base):
+    """What a station last told us about itself (its latest heartbeat), one row per station."""
+
+    __tablename__ = "station_status"
+
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True)
+    last_seen_at: Mapped[datetime] = mapped_column()
+    agent_version: Mapped[str] = mapped_column(String(50), default="")
+    publication: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    disk_free_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    playing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set by the daemon when the station misses its check-ins; cleared by its next report.
+    offline_since: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Holding(Base):
+    """A publication a station reported holding: first and last time it said so."""
+
+    __tablename__ = "holdings"
+    __table_args__ = (UniqueConstraint("station_id", "publication"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    publication: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    first_at: Mapped[datetime] = mapped_column()
+    last_at: Mapped[datetime] = mapped_column()
+
+
+class Play(Base):
+    """Proof of play: one item a station played (or pre-empted, failed, skipped)."""
+
+    __tablename__ = "plays"
+    __table_args__ = (UniqueConstraint("station_id", "report_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[str] = mapped_column(String(100))    # chosen by the station, unique there
+    item_id: Mapped[str] = mapped_column(String(300))
+    entry_code: Mapped[str] = mapped_column(String(100), index=True)
+    programme: Mapped[str] = mapped_column(String(64), default="", index=True)
+    scheduled_start: Mapped[datetime] = mapped_column()
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    outcome: Mapped[str] = mapped_column(String(12))      # played|preempted|failed|skipped
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Announcement(Base):
+    """An ad-hoc or emergency announcement: a programme and an entry made by ``announce``."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(10))
+    starts_at: Mapped[datetime] = mapped_column()
+    repeat: Mapped[int] = mapped_column(Integer, default=1)
+    every_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    until: Mapped[datetime | None] = mapped_column(nullable=True)
+    programme: Mapped[str] = mapped_column(String(64), default="")
+    entry_code: Mapped[str] = mapped_column(String(100), default="")
+    clip_sha256: Mapped[str] = mapped_column(String(64), default="")
+    engine: Mapped[str] = mapped_column(String(30), default="")
+    publication: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -51,7 +51,8 @@ class MediaStore:
         """A fresh temporary file inside the store (same filesystem, so renames are atomic)."""
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(suffix=suffix, dir=tmp_dir)
+        # The pid in the name lets a later start tell a dead writer's leftovers from live work.
+        fd, name = tempfile.mkstemp(suffix=suffix, prefix=f"{os.getpid()}-", dir=tmp_dir)
         os.fchmod(fd, public_mode())
         os.close(fd)
         return Path(name)

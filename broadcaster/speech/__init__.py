@@ -9,6 +9,7 @@ from broadcaster.speech.render import (
     SpeechSettings,
     cache_key,
     engine_names,
+    text_request,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "cache_key",
     "engine_class",
     "engine_names",
+    "text_request",
 ]

@@ -323,3 +323,15 @@ def engine_names(chain: Sequence[str]) -> tuple[str, ...]:
     for name in chain:
         engine_class(name)
     return tuple(chain)
+
+
+def text_request(config: Config, text: str, *, profile: str | None = None,
+                 speech: Mapping[str, Any] | None = None, revision_id: int | None = None,
+                 engines: Sequence[str] | None = None, dialect: str | None = None
+                 ) -> RenderRequest:
+    """A request for ``text`` with the configured chain, profile and dialect (overridable)."""
+    prof = config.get_profile(profile)
+    return RenderRequest(
+        text=text, profile=prof, engines=engine_names(engines or config.engine_chain),
+        settings=SpeechSettings.for_profile(prof, speech), dialect=dialect or config.dialect,
+        document_revision_id=revision_id)

@@ -4,6 +4,7 @@
 ``broadcaster serve`` runs it on uvicorn.
 """
 
+from broadcaster.web._metrics import Metrics
 from broadcaster.web.api import WebSettings, create_app
 
-__all__ = ["WebSettings", "create_app"]
+__all__ = ["Metrics", "WebSettings", "create_app"]

@@ -110,13 +110,17 @@ class PublicationWatcher:
         self._task = asyncio.get_running_loop().create_task(self._run(),
                                                              name="publication-watcher")
 
+    async def release(self) -> None:
+        """Answer every waiting request now (shutting down); new waits return at once."""
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+
     async def stop(self) -> None:
         """Stop watching and release every waiting request."""
-        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        async with self._changed:
-            self._changed.notify_all()
+        await self.release()

@@ -10,23 +10,28 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadcaster.app import App
+from broadcaster.errors import InputError
 from broadcaster.publish.publication import root as publications_root
+from broadcaster.reports import record_report
 from broadcaster.web._auth import authorize, bearer_token, unauthorized
 from broadcaster.web._http import ApiError, RangeNotSatisfiable, etag_matches, parse_range
 from broadcaster.web._limits import BodySizeLimit, RateLimiter
+from broadcaster.web._metrics import CONTENT_TYPE_LATEST, Metrics, MetricsMiddleware
+from broadcaster.web._schemas import ReportIn
 from broadcaster.web._watch import PublicationWatcher, Snapshot
 
 log = logging.getLogger(__name__)
@@ -52,9 +57,11 @@ class WebSettings:
     poll_interval_s: float = 0.2     # how often publications/current is checked
 
 
-def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
+def create_app(app: App, settings: WebSettings | None = None,
+               metrics: Metrics | None = None) -> FastAPI:
     """The FastAPI application serving ``app``'s publications and media."""
     settings = settings or WebSettings()
+    metrics = metrics or Metrics()
     watcher = PublicationWatcher(publications_root(app), settings.poll_interval_s)
     limiter = RateLimiter(settings.rate_per_second, settings.burst)
 
@@ -69,6 +76,8 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     api = FastAPI(title="broadcaster", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     api.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    api.add_middleware(MetricsMiddleware, metrics=metrics)
+    api.state.watcher, api.state.metrics = watcher, metrics
     _error_handlers(api)
 
     async def station_for(request: Request, code: str) -> str:
@@ -96,7 +105,11 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
         digest = _digest(snapshot, station)
         if_none_match = request.headers.get("if-none-match")
         if wait and etag_matches(if_none_match, digest):
-            snapshot = await watcher.wait_change(station, digest, wait)
+            metrics.waiting.inc()
+            try:
+                snapshot = await watcher.wait_change(station, digest, wait)
+            finally:
+                metrics.waiting.dec()
             digest = _digest(snapshot, station)
         headers = {"ETag": f'"{digest}"', "Cache-Control": "no-cache"}
         if etag_matches(if_none_match, digest):
@@ -112,6 +125,13 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
         snapshot = await watcher.refresh()
         return {"status": "ok", "publication": snapshot.number}
 
+    @api.get("/metrics")
+    async def metrics_text() -> Response:
+        snapshot = await watcher.refresh()
+        if snapshot.number is not None:
+            metrics.publication.set(snapshot.number)
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
     @api.get("/api/v1/stations/{code}/playlist.json")
     async def playlist_json(request: Request, code: str, wait: Wait = None) -> Response:
         return await playlist(request, code, "playlist.json", wait)
@@ -119,6 +139,27 @@ def create_app(app: App, settings: WebSettings | None = None) -> FastAPI:
     @api.get("/api/v1/stations/{code}/playlist.m3u8")
     async def playlist_m3u8(request: Request, code: str, wait: Wait = None) -> Response:
         return await playlist(request, code, "playlist.m3u8", wait)
+
+    @api.post("/api/v1/stations/{code}/reports")
+    async def reports(request: Request, code: str) -> dict[str, object]:
+        station = await station_for(request, code)  # before reading the body: 401 first
+        try:
+            report = ReportIn.model_validate_json(await request.body())
+        except ValidationError as bad:
+            raise ApiError(422, f"the report is invalid: {_problems(bad.errors())}") from None
+        try:
+            receipt = await run_in_threadpool(
+                record_report, app.sessions, station,
+                report.heartbeat.domain() if report.heartbeat else None,
+                [p.domain() for p in report.plays])
+        except InputError as bad:
+            raise ApiError(422, f"the report is invalid: {bad}") from None
+        metrics.heartbeats.inc()
+        metrics.plays.inc(receipt.received)
+        snapshot = await watcher.refresh()
+        return {"received": receipt.received, "duplicates": receipt.duplicates,
+                "last_id": receipt.last_id, "publication": snapshot.number,
+                "digest": snapshot.digest(station)}
 
     @api.api_route("/media/{name}", methods=["GET", "HEAD"])
     async def media(request: Request, name: str) -> Response:
@@ -182,6 +223,12 @@ def _chunks(path: Path, offset: int, length: int) -> Iterator[bytes]:
             yield block
 
 
+def _problems(errors: Sequence[Any]) -> str:
+    """Validation errors as ``field.path: message; ...``."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                     for e in errors)
+
+
 def _error_handlers(api: FastAPI) -> None:
     """Every error as ``{"error": "sentence"}``."""
 
@@ -198,9 +245,8 @@ def _error_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(f"{' '.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
-        return JSONResponse({"error": f"the request is invalid: {problems}"}, 422)
+        return JSONResponse({"error": f"the request is invalid: {_problems(exc.errors())}"},
+                            422)
 
     @api.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:

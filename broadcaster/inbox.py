@@ -1,0 +1,113 @@
+"""The inbox: a folder where the province drops summaries; each new or changed one is spoken.
+
+Operators (or another system) copy ``.txt``, ``.md`` or ``.docx`` files into HOME/inbox. Every
+scan stores each file that is new or changed since the last scan as a document revision (the
+same bytes are a no-op, so a restart that scans everything again stores nothing twice) and
+renders its clip for every output profile stations use. A file still being copied (modified in
+the last ``settle_s`` seconds) waits for the next scan. A bad file is logged with its name and
+skipped until it changes; an engine failure is retried at the next scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+
+from broadcaster.app import App
+from broadcaster.db import Station, transaction
+from broadcaster.documents import FORMATS, add_document, get_document, read_document
+from broadcaster.errors import EngineError, InputError
+from broadcaster.speech import text_request
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["new", "revised", "unchanged", "failed", "retry"]
+
+
+@dataclass(frozen=True)
+class InboxResult:
+    """What one scan did with one file."""
+
+    path: Path
+    outcome: Outcome
+    document_id: int | None = None
+    clips: tuple[str, ...] = ()
+    message: str = ""
+
+
+class Inbox:
+    """Scans one folder; remembers what it has seen (by modification time and size)."""
+
+    def __init__(self, app: App, folder: Path, settle_s: float = 2.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.app = app
+        self.folder = folder
+        self.settle_s = settle_s
+        self.clock = clock
+        self._seen: dict[Path, tuple[int, int]] = {}
+
+    def candidates(self) -> list[Path]:
+        """Files that look like summaries, oldest first."""
+        if not self.folder.is_dir():
+            return []
+        files = [p for p in self.folder.iterdir()
+                 if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FORMATS]
+        return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+    def scan(self, stop: threading.Event | None = None) -> list[InboxResult]:
+        """Store and speak every new or changed file; stop early when ``stop`` is set."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        results = []
+        for path in self.candidates():
+            if stop is not None and stop.is_set():
+                break
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                continue
+            mark = (info.st_mtime_ns, info.st_size)
+            if self._seen.get(path) == mark or self.clock() - info.st_mtime < self.settle_s:
+                continue
+            result = self._take(path)
+            if result.outcome != "retry":
+                self._seen[path] = mark
+            results.append(result)
+        return results
+
+    def _profiles(self) -> list[str]:
+        with self.app.sessions() as session:
+            used = sorted(set(session.scalars(select(Station.profile))))
+        return used or [self.app.config.profile]
+
+    def _take(self, path: Path) -> InboxResult:
+        try:
+            parsed = read_document(path, self.app.config.max_document_bytes)
+            with transaction(self.app.sessions) as session:
+                added = add_document(session, parsed)
+            with self.app.sessions() as session:
+                doc = get_document(session, added.document_id)
+                text, speech, revision = doc.current.text, dict(doc.speech), doc.current.id
+            clips = []
+            for profile in self._profiles():
+                request = text_request(self.app.config, text, profile=profile, speech=speech,
+                                       revision_id=revision)
+                clips.append(self.app.renderer.render(request).clip.sha256)
+        except InputError as exc:
+            log.error("inbox: %s: %s; the file is skipped until it changes", path.name, exc)
+            return InboxResult(path, "failed", message=str(exc))
+        except EngineError as exc:
+            log.warning("inbox: %s: cannot speak it now (%s); trying again at the next scan",
+                        path.name, exc)
+            return InboxResult(path, "retry", message=str(exc))
+        if added.status != "unchanged":
+            log.info("inbox: %s: %s document %s revision %s, spoken for %s", path.name,
+                     added.status, added.document_id, added.revision,
+                     ", ".join(self._profiles()))
+        return InboxResult(path, added.status, added.document_id, tuple(clips))
