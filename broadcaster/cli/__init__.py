@@ -92,6 +92,7 @@ from broadcaster.cli import (  # noqa: E402,F401  (register the commands)
     admin,
     docs,
     programmes,
+    report,
     schedule,
     speech,
     stations,
