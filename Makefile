@@ -22,8 +22,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check broadcaster tests benchmarks audio
 	$(BIN)/mypy broadcaster
 
+# Speech pipeline, then the station pull (serve vs nginx; fetches nginx and wrk with apt-get
+# download into benchmarks/.cache if needed) and the emergency announcement; a few minutes.
+# Quicker: make bench PULL_ARGS="--stations 2000" ANNOUNCE_ARGS="--stations 2000 --clients 200"
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_tts.py
+	$(BIN)/python benchmarks/bench_pull.py $(PULL_ARGS)
+	$(BIN)/python benchmarks/bench_announce.py $(ANNOUNCE_ARGS)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
