@@ -5,15 +5,21 @@ and the programme builder. Entries reach a station when they target it or any gr
 (children inherit their parents' entries). Every programme is built (or found in the cache) for
 the station's profile before anything is planned, so durations are exact and every item points
 at media that exists.
+
+Planning scales with what differs between stations, not with their number: a
+:class:`Planner` reads the database once (:class:`~broadcaster.schedule.catalogue.Catalogue`),
+builds each programme variant once, and resolves each distinct set of reaching entries once.
+Stations of one commune are reached by the same entries, so they share one resolution and
+one layout; only a programme with a station ident (built per station name) gives a station
+playlist items of its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from typing import cast
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,21 +27,34 @@ from sqlalchemy import select
 from broadcaster.app import App
 from broadcaster.db import Clip, Entry, Station
 from broadcaster.errors import InputError
-from broadcaster.programme import BuiltProgramme, Part, get_programme
+from broadcaster.programme import BuiltProgramme, Part
 from broadcaster.publish.formats import Media, PlaylistItem, StationInfo
-from broadcaster.schedule.limits import Limits, Violation, check_limits, sessions
-from broadcaster.schedule.resolve import (
-    Conflict,
-    Item,
-    Occurrence,
-    Policy,
-    Priority,
-    Resolution,
-    Rule,
-    expand,
-    resolve,
+from broadcaster.schedule.catalogue import Catalogue, Target, load_targets
+from broadcaster.schedule.entries import (
+    bulletin_rule,
+    entry_rule,
+    is_bulletin,
+    place_bulletins,
 )
-from broadcaster.stations import effective_rules, group_chain, list_stations
+from broadcaster.schedule.limits import Limits, Violation, check_limits
+from broadcaster.schedule.resolve import Conflict, Item, Resolution, Rule, expand, resolve
+from broadcaster.stations import Rules
+
+__all__ = [
+    "Planner",
+    "StationPlan",
+    "Target",
+    "is_bulletin",
+    "media_of",
+    "place_bulletins",
+    "plan_all",
+    "station_info",
+]
+
+# What a station's resolution depends on: zone, window, and each reaching entry with the
+# length of its programme (as built for that station).
+_ResolutionKey = tuple[str, datetime, datetime, tuple[tuple[str, timedelta], ...]]
+_BuildKey = tuple[str, str, str]   # (programme, profile, variant) or ("", "", clip sha256)
 
 
 @dataclass(frozen=True)
@@ -50,7 +69,7 @@ class StationPlan:
     titles: dict[str, str] = field(default_factory=dict)
 
 
-def station_info(station: Station) -> StationInfo:
+def station_info(station: Station | Target) -> StationInfo:
     """The publication's view of a station."""
     return StationInfo(station.code, station.name, station.kind, station.timezone)
 
@@ -60,116 +79,129 @@ def media_of(clip: Clip) -> Media:
     return Media(clip.sha256, clip.ext, clip.size_bytes, clip.duration_ms)
 
 
-def _rule(entry: Entry, duration: timedelta) -> Rule:
-    start_at = datetime.fromisoformat(entry.start_at) if entry.start_at else None
-    return Rule(
-        id=entry.code, programme=entry.programme or entry.clip_sha256 or "",
-        duration=duration, priority=cast(Priority, entry.priority),
-        policy=cast(Policy, entry.on_collision),
-        start_time=time.fromisoformat(entry.start_time) if entry.start_time else None,
-        start_at=start_at, rrule=entry.rrule, valid_from=entry.valid_from,
-        valid_until=entry.valid_until,
-        exdates=tuple(date.fromisoformat(d) for d in entry.exdates or []),
-        slot=timedelta(minutes=entry.slot_minutes) if entry.slot_minutes else None,
-        source=entry.target)
+@dataclass(frozen=True)
+class _Layout:
+    items: tuple[PlaylistItem, ...]
+    airings: tuple[PlaylistItem, ...]
+    titles: dict[str, str]
 
 
 class Planner:
-    """Plans stations' windows; builds each programme variant once per run."""
+    """Plans stations' windows; one Planner is one run (it reads the database once).
+
+    Each programme variant is built once, each distinct resolution computed once, and each
+    distinct layout (resolution + built programmes) made once, whatever the number of
+    stations they serve.
+    """
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._built: dict[tuple[str, str, str], BuiltProgramme] = {}
+        self._catalogue: Catalogue | None = None
+        self._built: dict[_BuildKey, BuiltProgramme] = {}
+        self._lengths: dict[_BuildKey, timedelta] = {}
+        self._resolutions: dict[_ResolutionKey, Resolution] = {}
+        self._violations: dict[tuple[_ResolutionKey, Rules], tuple[Violation, ...]] = {}
+        self._layouts: dict[tuple[_ResolutionKey, tuple[_BuildKey, ...]], _Layout] = {}
 
-    def build(self, programme: str, station: Station) -> BuiltProgramme:
+    @property
+    def catalogue(self) -> Catalogue:
+        """Groups, entries and programme definitions, read on first use."""
+        if self._catalogue is None:
+            with self.app.sessions() as session:
+                self._catalogue = Catalogue(session)
+        return self._catalogue
+
+    def build(self, programme: str, station: Station | Target) -> BuiltProgramme:
         """The programme built for this station's profile (and name, if it has an ident)."""
-        with self.app.sessions() as session:
-            defn = get_programme(session, programme)
-        variant = station.name if defn.has_ident else ""
-        key = (programme, station.profile, variant)
+        return self._build(programme, station.profile, station.name)[1]
+
+    def _build(self, programme: str, profile: str, name: str
+               ) -> tuple[_BuildKey, BuiltProgramme]:
+        defn = self.catalogue.programme(programme)
+        key = (programme, profile, name if defn.has_ident else "")
         if key not in self._built:
-            profile = self.app.config.get_profile(station.profile)
-            self._built[key] = self.app.builder.build(defn, profile, variant)
-        return self._built[key]
+            self._built[key] = self.app.builder.build(defn, self.app.config.get_profile(profile),
+                                                      key[2])
+        return key, self._built[key]
 
-    def _clip_programme(self, sha256: str) -> BuiltProgramme:
-        with self.app.sessions() as session:
-            clip = session.scalar(select(Clip).where(Clip.sha256 == sha256))
-        if clip is None:
-            raise InputError(f"no clip with sha256 {sha256}")
-        return BuiltProgramme(sha256[:12], f"clip {sha256[:12]}",
-                              (Part("audio", clip.duration_ms, clip=clip),))
+    def _clip_programme(self, sha256: str) -> tuple[_BuildKey, BuiltProgramme]:
+        key = ("", "", sha256)
+        if key not in self._built:
+            with self.app.sessions() as session:
+                clip = session.scalar(select(Clip).where(Clip.sha256 == sha256))
+            if clip is None:
+                raise InputError(f"no clip with sha256 {sha256}")
+            self._built[key] = BuiltProgramme(sha256[:12], f"clip {sha256[:12]}",
+                                              (Part("audio", clip.duration_ms, clip=clip),))
+        return key, self._built[key]
 
-    def entries_for(self, station: Station) -> list[Entry]:
-        """Entries targeting the station or any of its groups."""
-        targets = {station.code} | {g.code for g in group_chain(station.group)}
-        with self.app.sessions() as session:
-            return list(session.scalars(select(Entry).where(Entry.target.in_(targets))
-                                        .order_by(Entry.code)))
+    def entries_for(self, station: Station | Target) -> list[Entry]:
+        """Entries targeting the station or any of its groups, by code."""
+        return list(self.catalogue.entries_for(station.code, station.group_id))
 
-    def plan(self, station: Station, start: datetime, end: datetime) -> StationPlan:
+    def plan(self, station: Station | Target, start: datetime, end: datetime) -> StationPlan:
         """Expand, resolve and check one station's window, and lay out its playlist items."""
-        tz = ZoneInfo(station.timezone)
+        target = station if isinstance(station, Target) else Target.of(station)
+        entries = self.catalogue.entries_for(target.code, target.group_id)
+        keys: list[_BuildKey] = []
         built: dict[str, BuiltProgramme] = {}
-        rules: list[Rule] = []
-        bulletins: list[tuple[Entry, Rule]] = []
-        for entry in self.entries_for(station):
-            programme = self.build(entry.programme, station) if entry.programme \
-                else self._clip_programme(entry.clip_sha256 or "")
+        for entry in entries:
+            key, programme = self._build(entry.programme, target.profile, target.name) \
+                if entry.programme else self._clip_programme(entry.clip_sha256 or "")
+            keys.append(key)
             built[entry.code] = programme
-            if is_bulletin(entry):
-                bulletins.append((entry, _bulletin_rule(entry, programme.duration, tz)))
-            else:
-                rules.append(_rule(entry, programme.duration))
-        occurrences = expand(rules, tz, start, end)
-        resolution = resolve(occurrences)
-        notes: list[Conflict] = []
-        if bulletins:
-            # A bulletin is placed at its first chance after it was sent (or its valid.from),
-            # which may lie before this window: plan from there, keep what falls inside.
-            first = min([start, *(_aware(r.start_at, tz) for _, r in bulletins)])
-            base = resolution if first >= start else resolve(expand(rules, tz, first, end))
-            slots = {r.id: r.slot for r in rules if r.slot}
-            placed, notes = place_bulletins(bulletins, base, slots, tz, first, end)
-            inside = [o for o in placed if o.end > start]
-            resolution = resolve(sorted([*occurrences, *inside],
-                                        key=lambda o: (o.start, o.rule.id)))
-            notes = [n for n in notes if n.time < end]
-            resolution = dataclasses.replace(
-                resolution, conflicts=tuple(sorted([*resolution.conflicts, *notes],
-                                                   key=lambda c: c.time)))
-        rules_in_force = effective_rules(station.group)
-        limits = Limits(rules_in_force.hours, rules_in_force.max_session_minutes,
-                        rules_in_force.max_sessions_per_day)
-        violations = tuple(check_limits(resolution.items, limits, tz)) \
-            if station.kind == "loudspeaker" else ()
-        items: list[PlaylistItem] = []
-        airings: list[PlaylistItem] = []
-        for item in resolution.items:
-            parts = _lay_out(item, built[item.rule_id])
-            items.extend(parts)
-            if parts:
-                airings.append(dataclasses.replace(
-                    parts[0], id=parts[0].id.rsplit(".", 1)[0], start=item.start, end=item.end,
-                    offset_ms=int(item.offset.total_seconds() * 1000), relay_url=""))
-        titles = {code: b.title for code, b in built.items()}
-        return StationPlan(station_info(station), resolution, violations, tuple(items),
-                           tuple(airings), titles)
+            if key not in self._lengths:
+                self._lengths[key] = programme.duration
+        rkey: _ResolutionKey = (target.timezone, start, end, tuple(
+            (e.code, self._lengths[k]) for e, k in zip(entries, keys, strict=True)))
+        resolution = self._resolutions.get(rkey)
+        if resolution is None:
+            resolution = _resolve(entries, built, ZoneInfo(target.timezone), start, end)
+            self._resolutions[rkey] = resolution
+        violations: tuple[Violation, ...] = ()
+        if target.kind == "loudspeaker":
+            rules = self.catalogue.rules(target.group_id)
+            if (rkey, rules) not in self._violations:
+                limits = Limits(rules.hours, rules.max_session_minutes, rules.max_sessions_per_day)
+                self._violations[rkey, rules] = tuple(check_limits(
+                    resolution.items, limits, ZoneInfo(target.timezone)))
+            violations = self._violations[rkey, rules]
+        lkey = (rkey, tuple(keys))
+        layout = self._layouts.get(lkey)
+        if layout is None:
+            layout = _layout(resolution, built)
+            self._layouts[lkey] = layout
+        return StationPlan(station_info(target), resolution, violations, layout.items,
+                           layout.airings, dict(layout.titles))
 
 
-def is_bulletin(entry: Entry) -> bool:
-    """An entry without a start time: a bulletin the station places itself (see below)."""
-    return not entry.start_time and not entry.start_at and not entry.rrule
-
-
-def _bulletin_rule(entry: Entry, duration: timedelta, tz: ZoneInfo) -> Rule:
-    """A bulletin as a rule whose ``start_at`` is the earliest it may play (local time)."""
-    earliest = datetime.combine(entry.valid_from, time()) if entry.valid_from \
-        else entry.created_at.astimezone(tz).replace(tzinfo=None)
-    return Rule(id=entry.code, programme=entry.programme or entry.clip_sha256 or "",
-                duration=duration, priority=cast(Priority, entry.priority),
-                policy="after", start_at=earliest, valid_until=entry.valid_until,
-                source=entry.target)
+def _resolve(entries: Sequence[Entry], built: dict[str, BuiltProgramme], tz: ZoneInfo,
+             start: datetime, end: datetime) -> Resolution:
+    """Expand and resolve the entries; place bulletins (see ``entries.place_bulletins``)."""
+    rules: list[Rule] = []
+    bulletins: list[tuple[Entry, Rule]] = []
+    for entry in entries:
+        duration = built[entry.code].duration
+        if is_bulletin(entry):
+            bulletins.append((entry, bulletin_rule(entry, duration, tz)))
+        else:
+            rules.append(entry_rule(entry, duration))
+    occurrences = expand(rules, tz, start, end)
+    resolution = resolve(occurrences)
+    if not bulletins:
+        return resolution
+    # A bulletin is placed at its first chance after it was sent (or its valid.from),
+    # which may lie before this window: plan from there, keep what falls inside.
+    first = min([start, *(_aware(r.start_at, tz) for _, r in bulletins)])
+    base = resolution if first >= start else resolve(expand(rules, tz, first, end))
+    slots = {r.id: r.slot for r in rules if r.slot}
+    placed, notes = place_bulletins(bulletins, base, slots, tz, first, end)
+    inside = [o for o in placed if o.end > start]
+    resolution = resolve(sorted([*occurrences, *inside], key=lambda o: (o.start, o.rule.id)))
+    kept: list[Conflict] = [n for n in notes if n.time < end]
+    return dataclasses.replace(
+        resolution, conflicts=tuple(sorted([*resolution.conflicts, *kept],
+                                           key=lambda c: c.time)))
 
 
 def _aware(local: datetime | None, tz: ZoneInfo) -> datetime:
@@ -177,54 +209,17 @@ def _aware(local: datetime | None, tz: ZoneInfo) -> datetime:
     return local.replace(tzinfo=tz)
 
 
-def place_bulletins(bulletins: Sequence[tuple[Entry, Rule]], resolution: Resolution,
-                    slots: Mapping[str, timedelta], tz: ZoneInfo, start: datetime,
-                    end: datetime) -> tuple[list[Occurrence], list[Conflict]]:
-    """Place bulletins the way commune radio does (once per station each).
-
-    - ``high``: inserted at the start of the station's next session (a run of items with
-      gaps under five minutes) on or after the bulletin's ``valid_from``; the session's own
-      items follow it.
-    - ``normal``: the default rule for the commune's queue: placed after the programme of the
-      first of the station's own slots (entries with ``slot_minutes``) that still has room
-      for it; with no such slot it waits, and the plan says so.
-
-    Emergencies always have a time, so they are never bulletins. ``slots`` maps the ids of
-    slot entries to their length.
-    """
-    occurrences: list[Occurrence] = []
-    notes: list[Conflict] = []
-    taken: dict[tuple[str, datetime], timedelta] = {}
-    runs = [run for run in sessions(resolution.items, tz) if run]
-    slot_items = [i for i in resolution.items if i.part == 1 and i.rule_id in slots]
-    for entry, rule in sorted(bulletins, key=lambda b: (b[1].priority != "high", b[0].code)):
-        earliest = rule.start_at.replace(tzinfo=tz) if rule.start_at else start
-        not_before = max(start, earliest)
-        at: datetime | None = None
-        if rule.priority == "high":
-            nxt = next((run for run in runs if run[0].start >= not_before), None)
-            at = nxt[0].start if nxt else None
-            why = "no session left in the window"
-        else:
-            why = "no slot with room left in the window"
-            for item in slot_items:
-                if item.scheduled_start < not_before:
-                    continue
-                key = (item.rule_id, item.scheduled_start)
-                used = taken.get(key, item.end - item.scheduled_start)
-                if used + rule.duration <= slots[item.rule_id]:
-                    at = item.scheduled_start + used
-                    taken[key] = used + rule.duration
-                    break
-        if at is not None and rule.valid_until and at.astimezone(tz).date() > rule.valid_until:
-            at, why = None, "its validity ends first"
-        if at is None or at >= end:
-            notes.append(Conflict(not_before, "", entry.code, "delayed",
-                                  f"{rule.priority} bulletin '{entry.code}' waits: {why}"))
-            continue
-        local = at.astimezone(tz).replace(tzinfo=None)
-        occurrences.append(Occurrence(dataclasses.replace(rule, start_at=local), at, tz))
-    return occurrences, notes
+def _layout(resolution: Resolution, built: dict[str, BuiltProgramme]) -> _Layout:
+    items: list[PlaylistItem] = []
+    airings: list[PlaylistItem] = []
+    for item in resolution.items:
+        parts = _lay_out(item, built[item.rule_id])
+        items.extend(parts)
+        if parts:
+            airings.append(dataclasses.replace(
+                parts[0], id=parts[0].id.rsplit(".", 1)[0], start=item.start, end=item.end,
+                offset_ms=int(item.offset.total_seconds() * 1000), relay_url=""))
+    return _Layout(tuple(items), tuple(airings), {code: b.title for code, b in built.items()})
 
 
 def _lay_out(item: Item, programme: BuiltProgramme) -> list[PlaylistItem]:
@@ -261,7 +256,5 @@ def plan_all(app: App, start: datetime, end: datetime,
     """Plans for every station (or the given ones), by code."""
     planner = Planner(app)
     with app.sessions() as session:
-        stations = [s for s in list_stations(session) if codes is None or s.code in codes]
-        for s in stations:  # load the group chain while the session is open
-            group_chain(s.group)
-    return [planner.plan(s, start, end) for s in stations]
+        targets = load_targets(session, codes)
+    return [planner.plan(t, start, end) for t in targets]
