@@ -157,7 +157,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-# -- JSON manifest -------------------------------------------------------------------------------
+# -- JSON manifest, digest and extended M3U -----------------------------------------------------
 
 
 def _station_dict(station: StationInfo) -> dict[str, str]:
@@ -181,16 +181,84 @@ def _item_dict(item: PlaylistItem, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def _content(station: StationInfo, items: Sequence[PlaylistItem]) -> dict[str, Any]:
-    zone = _zone(station)
-    return {"station": _station_dict(station),
-            "items": [_item_dict(i, zone) for i in _ordered(station, items)]}
+def _m3u_lines(item: PlaylistItem, zone: ZoneInfo) -> list[str]:
+    played = _ms(item.end - item.start)
+    stamp = item.start.astimezone(zone).isoformat(timespec="milliseconds")
+    lines = [f"#EXTINF:{_seconds(played)},{_one_line(item.title)}",
+             f"#EXT-X-PROGRAM-DATE-TIME:{stamp}"]
+    if item.relay_url:  # a live stream: players play it as it is
+        return [*lines, f"#EXTVLCOPT:run-time={_seconds(played)}", item.relay_url]
+    if item.offset_ms:
+        lines.append(f"#EXTVLCOPT:start-time={_seconds(item.offset_ms)}")
+    if item.offset_ms + played < item.media.duration_ms:
+        lines.append(f"#EXTVLCOPT:stop-time={_seconds(item.offset_ms + played)}")
+    return [*lines, item.media.url]
 
 
-def _digest(content: dict[str, Any]) -> str:
-    canonical = json.dumps({"format": DIGEST_FORMAT, **content}, ensure_ascii=False,
-                           sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+_COMPACT: dict[str, Any] = {"ensure_ascii": False, "sort_keys": True, "separators": (",", ":")}
+_PRETTY: dict[str, Any] = {"ensure_ascii": False, "sort_keys": True, "indent": 2}
+_ITEMS_KEY = '\n  "items": '
+
+
+class Playlist:
+    """A list of items rendered for one zone, once, for every station that plays exactly them.
+
+    What a station's ``playlist.json``, ``playlist.m3u8`` and digest say about its items
+    depends only on the items and the station's zone, and stations of one commune share both:
+    the items are checked, ordered and written out here once, and each station adds only its
+    own code and name (:meth:`digest`, :meth:`manifest`, :meth:`m3u8`). The bytes are exactly
+    those of :func:`content_digest`, :func:`manifest_json` and :func:`playlist_m3u8`, which
+    are this class used for one station. ``station`` names the station in error messages and
+    gives the zone.
+    """
+
+    def __init__(self, station: StationInfo, items: Sequence[PlaylistItem]) -> None:
+        zone = _zone(station)
+        self.timezone = station.timezone
+        ordered = _ordered(station, items)
+        dicts = [_item_dict(i, zone) for i in ordered]
+        # The canonical form hashed for the digest is {"format", "items", "station"} with
+        # sorted keys: everything up to the station is the same for every station.
+        head = json.dumps({"format": DIGEST_FORMAT, "items": dicts}, **_COMPACT)[:-1]
+        self._hash = hashlib.sha256(f'{head},"station":'.encode())
+        # The manifest's "items" value, indented as it stands in the manifest (one level in).
+        wrapped = json.dumps({"items": dicts}, **_PRETTY)
+        self._items = wrapped[len("{" + _ITEMS_KEY):-len("\n}")]
+        self._m3u = "".join(f"\n{line}" for i in ordered for line in _m3u_lines(i, zone))
+
+    def _check(self, station: StationInfo) -> None:
+        if station.timezone != self.timezone:
+            raise ValueError(f"station {station.code}: the playlist was rendered for "
+                             f"{self.timezone}, not {station.timezone}")
+
+    def digest(self, station: StationInfo) -> str:
+        """The station's digest (see :func:`content_digest`)."""
+        self._check(station)
+        digest = self._hash.copy()
+        digest.update((json.dumps(_station_dict(station), **_COMPACT) + "}").encode())
+        return digest.hexdigest()
+
+    def manifest(self, station: StationInfo, publication: int,
+                 window: tuple[datetime, datetime], generated_at: datetime,
+                 digest: str | None = None) -> bytes:
+        """The station's ``playlist.json`` (see :func:`manifest_json`)."""
+        start = _aware(window[0], f"station {station.code}: window start")
+        end = _aware(window[1], f"station {station.code}: window end")
+        _aware(generated_at, f"station {station.code}: generated_at")
+        self._check(station)
+        # Sorted keys put "items" third, after two fixed-format strings: the first
+        # '"items": null' is the key itself, replaced by the items written once above.
+        text = json.dumps({"digest": digest or self.digest(station),
+                           "generated_at": _utc(generated_at), "items": None,
+                           "publication": publication, "station": _station_dict(station),
+                           "window": {"start": _utc(start), "end": _utc(end)}}, **_PRETTY)
+        text = text.replace(f"{_ITEMS_KEY}null", _ITEMS_KEY + self._items, 1)
+        return (text + "\n").encode("utf-8")
+
+    def m3u8(self, station: StationInfo) -> bytes:
+        """The station's ``playlist.m3u8`` (see :func:`playlist_m3u8`)."""
+        self._check(station)
+        return f"#EXTM3U\n#PLAYLIST:{_one_line(station.name)}{self._m3u}\n".encode()
 
 
 def content_digest(station: StationInfo, window: tuple[datetime, datetime],
@@ -205,28 +273,16 @@ def content_digest(station: StationInfo, window: tuple[datetime, datetime],
     number and generation time are left out for the same reason.
     """
     del window
-    return _digest(_content(station, items))
+    return Playlist(station, items).digest(station)
 
 
 def manifest_json(station: StationInfo, publication: int, window: tuple[datetime, datetime],
                   items: Sequence[PlaylistItem], generated_at: datetime) -> bytes:
     """The station's ``playlist.json``: UTF-8, sorted keys, 2-space indent, trailing newline."""
-    start = _aware(window[0], f"station {station.code}: window start")
-    end = _aware(window[1], f"station {station.code}: window end")
+    _aware(window[0], f"station {station.code}: window start")
+    _aware(window[1], f"station {station.code}: window end")
     _aware(generated_at, f"station {station.code}: generated_at")
-    content = _content(station, items)
-    manifest = {
-        **content,
-        "digest": _digest(content),
-        "publication": publication,
-        "window": {"start": _utc(start), "end": _utc(end)},
-        "generated_at": _utc(generated_at),
-    }
-    return (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
-            ).encode("utf-8")
-
-
-# -- extended M3U ------------------------------------------------------------------------------
+    return Playlist(station, items).manifest(station, publication, window, generated_at)
 
 
 def playlist_m3u8(station: StationInfo, items: Sequence[PlaylistItem]) -> bytes:
@@ -244,23 +300,7 @@ def playlist_m3u8(station: StationInfo, items: Sequence[PlaylistItem]) -> bytes:
     exact player. The file has no HLS-only tags (TARGETDURATION, MEDIA-SEQUENCE, ENDLIST...), so
     neither VLC nor ffmpeg mistakes it for an HLS stream; serve it as ``audio/x-mpegurl``.
     """
-    zone = _zone(station)
-    lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(station.name)}"]
-    for item in _ordered(station, items):
-        played = _ms(item.end - item.start)
-        stamp = item.start.astimezone(zone).isoformat(timespec="milliseconds")
-        lines += [f"#EXTINF:{_seconds(played)},{_one_line(item.title)}",
-                  f"#EXT-X-PROGRAM-DATE-TIME:{stamp}"]
-        if item.relay_url:  # a live stream: players play it as it is
-            lines.append(f"#EXTVLCOPT:run-time={_seconds(played)}")
-            lines.append(item.relay_url)
-            continue
-        if item.offset_ms:
-            lines.append(f"#EXTVLCOPT:start-time={_seconds(item.offset_ms)}")
-        if item.offset_ms + played < item.media.duration_ms:
-            lines.append(f"#EXTVLCOPT:stop-time={_seconds(item.offset_ms + played)}")
-        lines.append(item.media.url)
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return Playlist(station, items).m3u8(station)
 
 
 # -- XMLTV ---------------------------------------------------------------------------------------
