@@ -9,11 +9,19 @@ Layout under HOME/publications::
       channels/CODE.xml          XMLTV, radio and TV stations
       channels/CODE.ics          iCalendar, radio and TV stations
     current -> 000012            symlink, replaced atomically
+    .lock                        the publish lock (see ``folders.publish_lock``)
 
-A publication is written into a temporary folder, fsynced, and renamed into place; only then is
-``current`` swapped and the database row committed. A station therefore sees the old
+A publication is written into a temporary folder, made durable, and renamed into place; only
+then is the database row committed and ``current`` swapped. A station therefore sees the old
 publication or the new one, never half of one. Every referenced media file is verified (its
-bytes hash to its name) before anything is written.
+bytes hash to its name) before anything is written. Publishers take turns (the publish lock
+is held from planning to the swap), so two never pick the same number or publish from a stale
+view of the one in force.
+
+A partial publication (``publish(..., codes=[...])``, for announcements) plans only the given
+stations again and carries every other station over from the publication in force: same
+files (hard-linked), same digests, same index entries. It is a new numbered publication like
+any other.
 """
 
 from __future__ import annotations
@@ -21,9 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,19 +40,37 @@ from sqlalchemy import func, select
 from broadcaster.app import App
 from broadcaster.db import Publication, transaction, utcnow
 from broadcaster.errors import BroadcasterError, NotFound
-from broadcaster.fsutil import fsync_dir, public_mode
-from broadcaster.publish.formats import (
-    content_digest,
-    icalendar_feed,
-    manifest_json,
-    playlist_m3u8,
-    xmltv,
-    xmltv_dtd,
+from broadcaster.publish.folders import (
+    clean_stale,
+    point_current,
+    publish_lock,
+    root,
+    write_folder,
 )
+from broadcaster.publish.formats import Playlist, icalendar_feed, xmltv, xmltv_dtd
 from broadcaster.schedule.plan import StationPlan, plan_all
+
+__all__ = [
+    "CHANNEL_KINDS",
+    "DEFAULT_WINDOW",
+    "PublishError",
+    "StationChange",
+    "check_rules",
+    "clean_stale",
+    "current_digests",
+    "current_number",
+    "diff",
+    "list_publications",
+    "publish",
+    "publish_lock",
+    "rollback",
+    "root",
+    "verify_media",
+]
 
 DEFAULT_WINDOW = timedelta(days=7)
 CHANNEL_KINDS = ("radio", "tv")
+DTD_PATH = "channels/xmltv.dtd"
 
 
 class PublishError(BroadcasterError):
@@ -63,11 +87,6 @@ class StationChange:
     removed: tuple[str, ...] = ()
 
 
-def root(app: App) -> Path:
-    """The publications folder."""
-    return app.config.home / "publications"
-
-
 def current_number(app: App) -> int | None:
     """The number of the publication in force, if any."""
     link = root(app) / "current"
@@ -78,10 +97,29 @@ def _folder(app: App, number: int) -> Path:
     return root(app) / f"{number:06d}"
 
 
+def _index(app: App, number: int) -> dict[str, Any]:
+    index: dict[str, Any] = json.loads((_folder(app, number) / "index.json")
+                                       .read_text(encoding="utf-8"))
+    return index
+
+
+def _index_bytes(index: Mapping[str, Any]) -> bytes:
+    return json.dumps(index, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+
+
+def _path(code: str, name: str) -> str:
+    """Where a station's file (as named in the index) lies in a publication folder."""
+    return f"stations/{code}/{name}" if name.startswith("playlist.") else f"channels/{name}"
+
+
 def verify_media(app: App, plans: Sequence[StationPlan]) -> None:
     """Every media file referenced must exist and hash to its name."""
     seen: set[str] = set()
+    checked: set[int] = set()  # item lists shared by many stations are looked at once
     for plan in plans:
+        if id(plan.items) in checked:
+            continue
+        checked.add(id(plan.items))
         for item in plan.items:
             if item.media.sha256 in seen:
                 continue
@@ -101,48 +139,31 @@ def check_rules(plans: Sequence[StationPlan]) -> None:
                            + "\n  ".join(problems))
 
 
-def _station_files(plan: StationPlan, number: int, window: tuple[datetime, datetime],
-                   now: datetime) -> dict[str, bytes]:
+def _playlists(plans: Sequence[StationPlan]) -> list[Playlist]:
+    """Each plan's rendered items; stations planned alike share one rendering."""
+    shared: dict[tuple[int, str], Playlist] = {}
+    out = []
+    for plan in plans:
+        key = (id(plan.items), plan.station.timezone)  # the plans keep the ids alive
+        if key not in shared:
+            shared[key] = Playlist(plan.station, plan.items)
+        out.append(shared[key])
+    return out
+
+
+def _station_files(plan: StationPlan, playlist: Playlist, digest: str, number: int,
+                   window: tuple[datetime, datetime], now: datetime) -> dict[str, bytes]:
+    code = plan.station.code
     files = {
-        f"stations/{plan.station.code}/playlist.json":
-            manifest_json(plan.station, number, window, plan.items, now),
-        f"stations/{plan.station.code}/playlist.m3u8": playlist_m3u8(plan.station, plan.items),
+        _path(code, "playlist.json"): playlist.manifest(plan.station, number, window, now,
+                                                        digest),
+        _path(code, "playlist.m3u8"): playlist.m3u8(plan.station),
     }
     if plan.station.kind in CHANNEL_KINDS:
         # Listings show programmes, not the media parts a programme is made of.
-        files[f"channels/{plan.station.code}.xml"] = xmltv([(plan.station, plan.airings)], now)
-        files[f"channels/{plan.station.code}.ics"] = icalendar_feed(plan.station, plan.airings)
+        files[_path(code, f"{code}.xml")] = xmltv([(plan.station, plan.airings)], now)
+        files[_path(code, f"{code}.ics")] = icalendar_feed(plan.station, plan.airings)
     return files
-
-
-def _write_folder(target: Path, files: dict[str, bytes]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        tmp.chmod(public_mode(directory=True))
-        for name, data in files.items():
-            path = tmp / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for folder in sorted({p.parent for p in tmp.rglob("*") if p.is_file()}, reverse=True):
-            fsync_dir(folder)
-        os.rename(tmp, target)
-        fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _point_current(app: App, number: int) -> None:
-    link = root(app) / "current"
-    tmp = root(app) / f".current.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    os.symlink(f"{number:06d}", tmp)
-    os.replace(tmp, link)
-    fsync_dir(root(app))
 
 
 def _next_number(app: App) -> int:
@@ -155,19 +176,14 @@ def _next_number(app: App) -> int:
 def current_digests(app: App) -> dict[str, dict[str, Any]]:
     """Per station: digest and item ids of the publication in force."""
     number = current_number(app)
-    if number is None:
-        return {}
-    index = json.loads((_folder(app, number) / "index.json").read_text(encoding="utf-8"))
-    return dict(index["stations"])
+    return dict(_index(app, number)["stations"]) if number is not None else {}
 
 
-def diff(app: App, plans: Sequence[StationPlan]) -> list[StationChange]:
-    """What would change for whom, against the publication in force."""
-    before = current_digests(app)
+def _changes(before: Mapping[str, Mapping[str, Any]], plans: Sequence[StationPlan],
+             digests: Sequence[str]) -> list[StationChange]:
     changes = []
-    for plan in plans:
+    for plan, digest in zip(plans, digests, strict=True):
         code = plan.station.code
-        digest = content_digest(plan.station, (datetime.min, datetime.max), plan.items)
         ids = [i.id for i in plan.items]
         old = before.get(code)
         if old is None:
@@ -178,44 +194,76 @@ def diff(app: App, plans: Sequence[StationPlan]) -> list[StationChange]:
             changes.append(StationChange(
                 code, "changed", tuple(i for i in ids if i not in old["items"]),
                 tuple(i for i in old["items"] if i not in ids)))
-    planned = {p.station.code for p in plans}
-    changes += [StationChange(code, "removed") for code in sorted(set(before) - planned)]
     return changes
 
 
+def diff(app: App, plans: Sequence[StationPlan]) -> list[StationChange]:
+    """What would change for whom, against the publication in force."""
+    before = current_digests(app)
+    digests = [p.digest(plan.station) for p, plan in zip(_playlists(plans), plans, strict=True)]
+    planned = {p.station.code for p in plans}
+    return _changes(before, plans, digests) + [
+        StationChange(code, "removed") for code in sorted(set(before) - planned)]
+
+
 def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT_WINDOW,
-            note: str = "", now: datetime | None = None) -> tuple[int, list[StationChange]]:
-    """Resolve the window for every station and publish it as the next numbered publication."""
+            note: str = "", now: datetime | None = None,
+            codes: Collection[str] | None = None) -> tuple[int, list[StationChange]]:
+    """Resolve the window and publish it as the next numbered publication.
+
+    Every station is planned, or with ``codes`` only those stations: every other station of
+    the publication in force is carried over unchanged, and a given code whose station no
+    longer exists is dropped (with no publication in force, every station is planned). The
+    changes returned are those of the stations planned, and of those dropped.
+    """
     now = now or utcnow()
     start = start or now
     end = start + window
-    plans = plan_all(app, start, end)
-    check_rules(plans)
-    verify_media(app, plans)
-    changes = diff(app, plans)
-    number = _next_number(app)
-    files: dict[str, bytes] = {}
-    index: dict[str, Any] = {"number": number, "window": {"start": _z(start), "end": _z(end)},
-                             "created_at": _z(now), "stations": {}}
-    for plan in plans:
-        station_files = _station_files(plan, number, (start, end), now)
-        files.update(station_files)
-        index["stations"][plan.station.code] = {
-            "digest": content_digest(plan.station, (start, end), plan.items),
-            "items": [i.id for i in plan.items],
-            "files": {name.rsplit("/", 1)[1]: hashlib.sha256(data).hexdigest()
-                      for name, data in station_files.items()},
-        }
-    if any(name.startswith("channels/") for name in files):
-        files["channels/xmltv.dtd"] = xmltv_dtd()  # the XMLTV files name it relative to them
-    files["index.json"] = json.dumps(index, ensure_ascii=False, indent=2, sort_keys=True
-                                     ).encode() + b"\n"
-    _write_folder(_folder(app, number), files)
-    with transaction(app.sessions) as session:
-        session.add(Publication(number=number, window_start=start, window_end=end, note=note,
-                                stations={c: {"digest": v["digest"]} for c, v in
-                                          index["stations"].items()}))
-    _point_current(app, number)
+    with publish_lock(app):
+        in_force = current_number(app)
+        before: dict[str, Any] = _index(app, in_force)["stations"] \
+            if in_force is not None else {}
+        partial = codes is not None and in_force is not None
+        plans = plan_all(app, start, end, sorted(set(codes or ())) if partial else None)
+        planned = {p.station.code for p in plans}
+        gone = sorted((set(codes or ()) if partial else set(before)) - planned)
+        if partial and (unknown := [c for c in gone if c not in before]):
+            raise NotFound(f"no station with code {', '.join(map(repr, unknown))}; "
+                           "nothing was published")
+        check_rules(plans)
+        verify_media(app, plans)
+        playlists = _playlists(plans)
+        digests = [p.digest(plan.station) for p, plan in zip(playlists, plans, strict=True)]
+        changes = _changes(before, plans, digests) + [StationChange(c, "removed") for c in gone]
+        number = _next_number(app)
+        files: dict[str, bytes] = {}
+        stations: dict[str, Any] = {}
+        for plan, playlist, digest in zip(plans, playlists, digests, strict=True):
+            own = _station_files(plan, playlist, digest, number, (start, end), now)
+            files.update(own)
+            stations[plan.station.code] = {
+                "digest": digest, "items": [i.id for i in plan.items],
+                "files": {name.rsplit("/", 1)[1]: hashlib.sha256(data).hexdigest()
+                          for name, data in own.items()}}
+        links: dict[str, str | Path] = {}
+        if partial:
+            assert in_force is not None
+            source = _folder(app, in_force)
+            for code in sorted(set(before) - planned - set(gone)):
+                stations[code] = before[code]
+                for name in before[code]["files"]:
+                    links[_path(code, name)] = f"{source}/{_path(code, name)}"
+        if any(name.startswith("channels/") for name in [*files, *links]):
+            files[DTD_PATH] = xmltv_dtd()  # the XMLTV files name it relative to them
+        index = {"number": number, "window": {"start": _z(start), "end": _z(end)},
+                 "created_at": _z(now), "stations": stations}
+        files["index.json"] = _index_bytes(index)
+        write_folder(_folder(app, number), files, links)
+        with transaction(app.sessions) as session:
+            session.add(Publication(number=number, window_start=start, window_end=end,
+                                    note=note, stations={c: {"digest": v["digest"]}
+                                                         for c, v in stations.items()}))
+        point_current(root(app), number)
     return number, changes
 
 
@@ -225,21 +273,25 @@ def rollback(app: App, number: int, now: datetime | None = None) -> int:
     if not (source / "index.json").is_file():
         raise NotFound(f"no publication number {number}")
     now = now or utcnow()
-    new = _next_number(app)
-    files = {str(p.relative_to(source)): p.read_bytes() for p in source.rglob("*") if p.is_file()}
-    index = json.loads(files["index.json"])
-    index |= {"number": new, "created_at": _z(now), "rollback_of": number}
-    files["index.json"] = json.dumps(index, ensure_ascii=False, indent=2, sort_keys=True
-                                     ).encode() + b"\n"
-    _write_folder(_folder(app, new), files)
-    with transaction(app.sessions) as session:
-        old = session.scalar(select(Publication).where(Publication.number == number))
-        session.add(Publication(
-            number=new, window_start=old.window_start if old else now,
-            window_end=old.window_end if old else now, note=f"rollback to {number}",
-            stations={c: {"digest": v["digest"]} for c, v in index["stations"].items()},
-            rollback_of=number))
-    _point_current(app, new)
+    with publish_lock(app):
+        new = _next_number(app)
+        links: dict[str, str | Path] = {}
+        for folder, _dirs, names in os.walk(source):
+            for name in names:
+                path = Path(folder, name)
+                links[path.relative_to(source).as_posix()] = path
+        del links["index.json"]
+        index = _index(app, number)
+        index |= {"number": new, "created_at": _z(now), "rollback_of": number}
+        write_folder(_folder(app, new), {"index.json": _index_bytes(index)}, links)
+        with transaction(app.sessions) as session:
+            old = session.scalar(select(Publication).where(Publication.number == number))
+            session.add(Publication(
+                number=new, window_start=old.window_start if old else now,
+                window_end=old.window_end if old else now, note=f"rollback to {number}",
+                stations={c: {"digest": v["digest"]} for c, v in index["stations"].items()},
+                rollback_of=number))
+        point_current(root(app), new)
     return new
 
 

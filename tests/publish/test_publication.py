@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +16,11 @@ import pytest
 import recurring_ical_events
 from icalendar import Calendar
 from lxml import etree
+from sqlalchemy import text
+
+from broadcaster.app import App
+from broadcaster.errors import NotFound
+from broadcaster.publish import folders, publication
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 SCHEDULE = """
@@ -290,3 +299,152 @@ def test_entries_are_edited_from_the_cli(run) -> None:  # type: ignore[no-untype
                            "--json").stdout)
     assert [i["entry"] for i in again["items"]] == ["sang"]
     assert "no entry with id 'trua'" in run("schedule", "remove", "trua", code=1).stderr
+
+
+# -- partial publications, the publish lock, leftovers ------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int, float]]:
+    """Every file of a folder: bytes, inode and modification time."""
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_partial_publication_replans_only_the_targets(run, app) -> None:  # type: ignore[no-untyped-def]
+    first = publish(run)
+    pubs: Path = run.home / "publications"
+    old = snapshot(pubs / f"{first:06d}")
+    old_index = json.loads((pubs / f"{first:06d}" / "index.json").read_text())
+    tomorrow = (datetime.now(HCM) + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
+    run("schedule", "add", "bao-lu", "--programme", "khan-cap", "--target", "BS-HOALOC",
+        "--start", tomorrow, "--priority", "emergency", "--on-collision", "preempt")
+    number, changes = publication.publish(app, window=timedelta(days=2), note="bão",
+                                          codes=["HOALOC-01"])
+    assert number == first + 1
+    assert [(c.code, c.status) for c in changes] == [("HOALOC-01", "changed")]
+    assert changes[0].added and all(i.startswith("bao-lu@") for i in changes[0].added)
+    folder = pubs / f"{number:06d}"
+    new = snapshot(folder)
+    assert snapshot(pubs / f"{first:06d}") == old, "the publication in force was touched"
+    assert os.readlink(pubs / "current") == f"{number:06d}"
+    # Everyone else is carried over: the very same files (hard links), the same index entries.
+    carried = [f"stations/{code}/playlist.{ext}" for code in ("TANTIEN-01", "PTTH-BS")
+               for ext in ("json", "m3u8")] + ["channels/PTTH-BS.xml", "channels/PTTH-BS.ics"]
+    for name in carried:
+        assert new[name][0] == old[name][0] and new[name][1] == old[name][1], name
+    assert new["channels/xmltv.dtd"][0] == old["channels/xmltv.dtd"][0]
+    index = json.loads((folder / "index.json").read_text())
+    assert index["number"] == number
+    assert index["stations"]["TANTIEN-01"] == old_index["stations"]["TANTIEN-01"]
+    assert index["stations"]["PTTH-BS"] == old_index["stations"]["PTTH-BS"]
+    manifest = json.loads((folder / "stations/HOALOC-01/playlist.json").read_text())
+    assert manifest["publication"] == number
+    assert manifest["digest"] == index["stations"]["HOALOC-01"]["digest"] \
+        != old_index["stations"]["HOALOC-01"]["digest"]
+    assert any(i["id"].startswith("bao-lu@") and i["priority"] == "emergency"
+               for i in manifest["items"])
+    # A full publication afterwards finds nothing else to change.
+    diff = dict(line.split()[:2][::-1] for line in
+                run("publish", "--days", "2", "--diff").stdout.splitlines())
+    assert diff == {"TANTIEN-01": "unchanged", "HOALOC-01": "unchanged", "PTTH-BS": "unchanged"}
+    listed = json.loads(run("publications", "--json").stdout)
+    assert listed[0]["number"] == number and listed[0]["note"] == "bão"
+    assert listed[0]["stations"] == 3
+
+
+def test_partial_publication_drops_removed_stations_and_refuses_unknown_ones(
+        run, app) -> None:  # type: ignore[no-untyped-def]
+    first = publish(run)
+    with pytest.raises(NotFound, match="no station with code 'NOPE'"):
+        publication.publish(app, window=timedelta(days=2), codes=["NOPE", "HOALOC-01"])
+    assert publication.current_number(app) == first
+    without = SCHEDULE.replace("  - {code: HOALOC-01, name: Đài truyền thanh xã Hòa Lộc, "
+                               "group: BS-HOALOC}\n", "")
+    run.path.write_text(without, encoding="utf-8")
+    run("schedule", "apply", str(run.path))
+    number, changes = publication.publish(app, window=timedelta(days=2), codes=["HOALOC-01"])
+    assert [(c.code, c.status) for c in changes] == [("HOALOC-01", "removed")]
+    index = json.loads((run.home / "publications" / f"{number:06d}" / "index.json").read_text())
+    assert set(index["stations"]) == {"TANTIEN-01", "PTTH-BS"}
+    assert not (run.home / "publications" / f"{number:06d}" / "stations" / "HOALOC-01").exists()
+
+
+def test_partial_publication_without_one_in_force_plans_everyone(run, app) -> None:  # type: ignore[no-untyped-def]
+    _, changes = publication.publish(app, window=timedelta(days=2), codes=["TANTIEN-01"])
+    assert sorted(c.code for c in changes) == ["HOALOC-01", "PTTH-BS", "TANTIEN-01"]
+    assert {c.status for c in changes} == {"new"}
+
+
+def test_the_publish_lock_serialises_publishers(run, config, app) -> None:  # type: ignore[no-untyped-def]
+    publish(run)  # build every programme once
+    apps = [App(config), App(config)]
+    numbers: list[int] = []
+    errors: list[BaseException] = []
+
+    def publisher(index: int) -> None:
+        try:
+            numbers.append(publication.publish(apps[index], window=timedelta(days=2))[0])
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    lock = run.home / "publications" / ".lock"
+    with publication.publish_lock(app):
+        with publication.publish_lock(app):  # re-entrant in the thread that holds it
+            pass
+        threads = [threading.Thread(target=publisher, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        assert not numbers and all(t.is_alive() for t in threads), "published without the lock"
+        # Another process cannot take it either; on PostgreSQL, neither can another host.
+        probe = subprocess.run(
+            [sys.executable, "-c", "import fcntl, sys; f = open(sys.argv[1], 'a'); "
+             "fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)", str(lock)], capture_output=True)
+        assert probe.returncode != 0 and b"BlockingIOError" in probe.stderr
+        if app.engine.dialect.name == "postgresql":
+            with app.engine.connect() as conn:
+                assert not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                        {"k": folders.ADVISORY_KEY}).scalar()
+    for thread in threads:
+        thread.join(60)
+    for each in apps:
+        each.close()
+    assert not errors, errors
+    assert sorted(numbers) == [2, 3]
+    pubs = run.home / "publications"
+    assert os.readlink(pubs / "current") == "000003"
+    for number in numbers:
+        index = json.loads((pubs / f"{number:06d}" / "index.json").read_text())
+        assert index["number"] == number and len(index["stations"]) == 3
+    assert [p["number"] for p in json.loads(run("publications", "--json").stdout)] == [3, 2, 1]
+
+
+def test_clean_stale_removes_what_a_killed_publisher_left(run, app) -> None:  # type: ignore[no-untyped-def]
+    number = publish(run)
+    pubs: Path = run.home / "publications"
+    half = pubs / f".{number + 1:06d}.k3j9x2"
+    (half / "stations" / "TANTIEN-01").mkdir(parents=True)
+    (half / "stations" / "TANTIEN-01" / "playlist.json").write_bytes(b"{")
+    os.symlink(f"{number + 1:06d}", pubs / ".current.4242.1")
+    os.symlink(f"{number:06d}", pubs / ".current.4243")
+    (pubs / ".trash-000000").mkdir()  # prune's, not a publisher's
+    assert publication.clean_stale(app) == 3
+    assert sorted(p.name for p in pubs.iterdir()) == [".lock", ".trash-000000", f"{number:06d}",
+                                                      "current"]
+    assert os.readlink(pubs / "current") == f"{number:06d}"
+    assert publication.clean_stale(app) == 0
+    assert publish(run) == number + 1
+
+
+def test_a_failed_write_leaves_nothing_behind(run, app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    number = publish(run)
+
+    def broken(path: str, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(folders, "_write", broken)
+    with pytest.raises(OSError, match="No space left"):
+        publication.publish(app, window=timedelta(days=2))
+    pubs: Path = run.home / "publications"
+    assert sorted(p.name for p in pubs.iterdir()) == [".lock", f"{number:06d}", "current"]
+    assert [p["number"] for p in json.loads(run("publications", "--json").stdout)] == [number]
