@@ -1,0 +1,122 @@
+"""Media downloads: resumable, bandwidth-bounded, verified before use, moved in atomically.
+
+A download writes ``SHA256.EXT.part``; a broken one resumes from the bytes it has
+(``Range``). Only when the whole file hashes to its name is it renamed into place (and fsynced):
+a half or corrupt file never carries a name the player would use. The order is the playlist's
+urgency: emergency items first, then by start time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import httpx
+
+from broadcaster.agent.cache import MediaCache, sha256_of
+from broadcaster.agent.client import ServerClient, ServerUnavailable
+from broadcaster.agent.clock import Clock
+from broadcaster.agent.playlist import Item, MediaRef
+
+log = logging.getLogger(__name__)
+
+CHUNK = 16 * 1024
+
+
+class MediaCorrupt(Exception):
+    """A finished download does not hash to its name (it was deleted)."""
+
+
+def fetch_order(items: Sequence[Item], now: datetime) -> list[MediaRef]:
+    """The media still needed (items not over), most urgent first, each once.
+
+    Emergency items first, then high, then normal; within a priority by start time.
+    """
+    wanted = sorted((i for i in items if i.end > now), key=lambda i: (-i.rank, i.start, i.id))
+    seen: set[str] = set()
+    order: list[MediaRef] = []
+    for item in wanted:
+        if item.media.sha256 not in seen:
+            seen.add(item.media.sha256)
+            order.append(item.media)
+    return order
+
+
+class Throttle:
+    """Keeps a transfer at or under ``rate`` bytes/s (0: no limit) by sleeping."""
+
+    def __init__(self, rate: int, clock: Clock) -> None:
+        self.rate, self.clock = rate, clock
+        self.started = clock.monotonic()
+        self.sent = 0
+
+    def take(self, size: int) -> None:
+        """Account ``size`` bytes; sleep until the average rate is back under the limit."""
+        if not self.rate:
+            return
+        self.sent += size
+        ahead = self.sent / self.rate - (self.clock.monotonic() - self.started)
+        if ahead > 0:
+            self.clock.sleep(ahead)
+
+
+class Downloader:
+    """Fetches media files into a :class:`MediaCache`."""
+
+    def __init__(self, client: ServerClient, cache: MediaCache, clock: Clock,
+                 max_bytes_per_s: int = 0) -> None:
+        self.client, self.cache, self.clock = client, cache, clock
+        self.max_bytes_per_s = max_bytes_per_s
+
+    def fetch(self, media: MediaRef, abort: Callable[[], bool] = lambda: False) -> bool:
+        """Download ``media`` (resuming a ``.part``); True once it is verified in place.
+
+        False when ``abort()`` turned true between chunks (the ``.part`` is kept).
+        Raises :class:`ServerUnavailable` or :class:`MediaCorrupt` (the bad file is deleted).
+        """
+        part = self.cache.part_path(media)
+        have = part.stat().st_size if part.exists() else 0
+        if media.bytes and have > media.bytes:
+            part.unlink()
+            have = 0
+        if not (media.bytes and have == media.bytes):
+            throttle = Throttle(self.max_bytes_per_s, self.clock)
+            with self.client.media(media.url, have) as response:
+                if response.status_code == 416:  # the part holds more than the file: restart
+                    part.unlink(missing_ok=True)
+                    raise ServerUnavailable(f"media {media.name}: the partial download did not "
+                                            f"fit the file; it starts again", 0.0)
+                if response.status_code != 206 or not _resumes_at(response, have):
+                    have = 0  # the server sent the whole file
+                with part.open("r+b" if have else "wb") as fh:
+                    fh.seek(have)
+                    fh.truncate()
+                    for chunk in response.iter_bytes(CHUNK):
+                        fh.write(chunk)
+                        throttle.take(len(chunk))
+                        if abort():
+                            log.info("download of %s paused at %d bytes for a more urgent "
+                                     "file", media.name, fh.tell())
+                            return False
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        size = part.stat().st_size
+        if media.bytes and size < media.bytes:
+            raise ServerUnavailable(f"media {media.name}: the transfer stopped at {size} of "
+                                    f"{media.bytes} bytes; it will resume")
+        actual = sha256_of(part)
+        if actual != media.sha256 or (media.bytes and size != media.bytes):
+            part.unlink(missing_ok=True)
+            raise MediaCorrupt(f"media {media.name}: the downloaded bytes ({size}) hash to "
+                               f"{actual[:12]}, not to the file's name; deleted, to be fetched "
+                               f"again")
+        self.cache.adopt(part, media)
+        log.info("media %s downloaded and verified (%d bytes)", media.name, size)
+        return True
+
+
+def _resumes_at(response: httpx.Response, offset: int) -> bool:
+    """Whether a 206 answer starts where the ``.part`` ends."""
+    return response.headers.get("content-range", "").startswith(f"bytes {offset}-")
