@@ -90,6 +90,7 @@ def main(ctx: click.Context, config_file: Path | None, home: Path | None,
 
 from broadcaster.cli import (  # noqa: E402,F401  (register the commands)
     admin,
+    agent,
     docs,
     programmes,
     report,
