@@ -156,7 +156,7 @@ def format_status(st: Status, now: datetime | None = None) -> str:
         lines.append(f"last error    {st.last_error}")
     if st.playing:
         lines.append(f"playing       {st.playing.get('item')}  {st.playing.get('title', '')}  "
-                     f"from {st.playing.get('offset_s', 0):.1f} s "
+                     f"since {_local(st.playing.get('started_at'), zone)} "
                      f"({st.playing.get('source', 'media')})")
     else:
         lines.append("playing       nothing")

@@ -12,7 +12,7 @@ from broadcaster.agent.cache import MediaCache
 from broadcaster.agent.playlist import Item, parse_manifest
 from broadcaster.agent.runner import Agent
 from broadcaster.agent.settings import AgentSettings
-from broadcaster.agent.state import read_state, status
+from broadcaster.agent.state import format_status, read_state, status
 from tests.agent.conftest import T0, FakeClock, make_item, manifest_bytes
 
 PROG = make_item("sang@20261127T030000Z#1.1", 0, 60, title="Thời sự buổi sáng")
@@ -196,6 +196,9 @@ def test_state_and_status(make_settings, clock: FakeClock) -> None:  # type: ign
     assert [(i["id"], i["media"]) for i in st.next_items] == [(PROG.id, "ready"),
                                                               (later.id, "missing")]
     assert st.playing is not None and st.playing["offset_s"] >= 0
+    text = format_status(st, at(5))
+    assert f"playing       {PROG.id}  Thời sự buổi sáng  since 2026-11-27 10:00:00 (media)" in text
+    assert "media         1 ready, 1 missing" in text and "last contact  never" in text
 
 
 def test_a_token_file_others_can_read_is_warned_about(make_settings, clock: FakeClock,  # type: ignore[no-untyped-def]
