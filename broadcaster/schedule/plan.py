@@ -16,6 +16,7 @@ playlist items of its own.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ from sqlalchemy import select
 from broadcaster.app import App
 from broadcaster.db import Clip, Entry, Station
 from broadcaster.errors import InputError
-from broadcaster.programme import BuiltProgramme, Part
+from broadcaster.media import MediaStore
+from broadcaster.programme import Builder, BuiltProgramme, Part
 from broadcaster.publish.formats import Media, PlaylistItem, StationInfo
 from broadcaster.schedule.catalogue import Catalogue, Target, load_targets
 from broadcaster.schedule.entries import (
@@ -86,6 +88,25 @@ class _Layout:
     titles: dict[str, str]
 
 
+@dataclass(frozen=True)
+class _CheckedOnce(MediaStore):
+    """The media store, remembering for one run which files it has verified.
+
+    ``Builder.build`` verifies (hashes whole) every cached part it reuses. A programme with a
+    station ident is built once per station, so without this its shared parts, often the
+    longest, would be hashed again for every station. Publishing verifies all media anyway.
+    """
+
+    checked: set[tuple[str, str]] = field(default_factory=set, compare=False)
+
+    def verify(self, sha256: str, ext: str) -> bool:
+        if (sha256, ext) not in self.checked:
+            if not super().verify(sha256, ext):
+                return False
+            self.checked.add((sha256, ext))
+        return True
+
+
 class Planner:
     """Plans stations' windows; one Planner is one run (it reads the database once).
 
@@ -96,6 +117,8 @@ class Planner:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self._builder: Builder = copy.copy(app.builder)  # the app's, with a memory (above)
+        self._builder.store = _CheckedOnce(app.store.root)
         self._catalogue: Catalogue | None = None
         self._built: dict[_BuildKey, BuiltProgramme] = {}
         self._lengths: dict[_BuildKey, timedelta] = {}
@@ -120,8 +143,8 @@ class Planner:
         defn = self.catalogue.programme(programme)
         key = (programme, profile, name if defn.has_ident else "")
         if key not in self._built:
-            self._built[key] = self.app.builder.build(defn, self.app.config.get_profile(profile),
-                                                      key[2])
+            self._built[key] = self._builder.build(defn, self.app.config.get_profile(profile),
+                                                   key[2])
         return key, self._built[key]
 
     def _clip_programme(self, sha256: str) -> tuple[_BuildKey, BuiltProgramme]:
