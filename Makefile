@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test tools lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,11 +12,25 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The example province, offline (espeak), served on http://127.0.0.1:8080 until Ctrl-C.
 run: $(STAMP)
-	$(BIN)/broadcaster demo
+	BROADCASTER_ENGINES=espeak $(BIN)/broadcaster demo
+	BROADCASTER_ENGINES=espeak $(BIN)/broadcaster serve
 
-test: $(STAMP)
+test: $(STAMP) tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Programs the tests drive that no wheel ships: a real player (mpv) for the M3U8 test.
+# Installed from Debian when running as root (CI); otherwise named in a clear error.
+TOOLS := mpv
+tools:
+	@for tool in $(TOOLS); do command -v $$tool >/dev/null && continue; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $$tool (Debian package) for the tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q $$tool >/dev/null \
+	      || { apt-get update -q >/dev/null && apt-get install -y -q $$tool >/dev/null; } \
+	      || exit 1; \
+	  else echo "make test needs $$tool: run 'sudo apt-get install $$tool'"; exit 1; fi; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check broadcaster tests benchmarks audio

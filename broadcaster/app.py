@@ -7,9 +7,11 @@ functions with its parts. Nothing here runs at import time.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -71,13 +73,25 @@ class App:
             self.engine.dispose()
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the moment of each record (tests swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def setup_logging(level: str, fmt: str = "text") -> None:
     """Log lines on stderr: plain and greppable (``text``) or one JSON object each (``json``).
 
     JSON lines carry ``time`` (UTC, ISO 8601), ``level``, ``logger`` and ``message``, plus any
     ``extra=`` fields, for log shippers.
     """
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     if fmt == "json":
         from pythonjsonlogger.json import JsonFormatter
 

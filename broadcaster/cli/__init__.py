@@ -91,10 +91,13 @@ def main(ctx: click.Context, config_file: Path | None, home: Path | None,
 from broadcaster.cli import (  # noqa: E402,F401  (register the commands)
     admin,
     agent,
+    announce,
+    demo,
     docs,
     programmes,
     report,
     schedule,
+    serve,
     speech,
     stations,
 )

@@ -190,12 +190,13 @@ def schedule_show(ctx: Context, code: str, day: datetime | None, as_json: bool) 
 
 
 @main.command("publish", short_help="Publish the next window for every station.")
-@click.option("--days", type=float, default=7, show_default=True, help="Window length.")
+@click.option("--days", type=float,
+              help="Window length in days (default: the 'publish_window_hours' setting, 48 h).")
 @click.option("--diff", "show_diff", is_flag=True, help="Only show what would change for whom.")
 @click.option("--rollback", type=int, metavar="N", help="Publish publication N again.")
 @click.option("--note", default="", help="A note stored with the publication.")
 @pass_ctx
-def publish_cmd(ctx: Context, days: float, show_diff: bool, rollback: int | None,
+def publish_cmd(ctx: Context, days: float | None, show_diff: bool, rollback: int | None,
                 note: str) -> None:
     """Resolve the window into an immutable, numbered publication (or --diff, --rollback)."""
 
@@ -204,7 +205,7 @@ def publish_cmd(ctx: Context, days: float, show_diff: bool, rollback: int | None
         number = roll(app, rollback)
         click.echo(f"publication {number} published (the content of publication {rollback})")
         return
-    window = timedelta(days=days)
+    window = timedelta(days=days) if days else timedelta(hours=ctx.config.publish_window_hours)
     if show_diff:
         now = datetime.now().astimezone()
         for change in diff(app, plan_all(app, now, now + window)):

@@ -14,7 +14,7 @@ from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.config import Config
 from broadcaster.db import Clip
 from broadcaster.documents import FORMATS, get_document, read_document
-from broadcaster.errors import BroadcasterError, EngineUnavailable, InputError
+from broadcaster.errors import EngineUnavailable, InputError
 from broadcaster.fsutil import atomic_copy
 from broadcaster.speech import (
     ENGINES,
@@ -284,20 +284,3 @@ def engines_cmd(ctx: Context, as_json: bool) -> None:
         click.echo(f"{r['name']:<7} {kind:<8} voices: {', '.join(r['voices'])}")
         click.echo(f"        {r['status']}")
     click.echo(f"chain: {' -> '.join(ctx.config.engine_chain)}")
-
-
-@main.command("demo", short_help="Speak the example summary offline (no network).")
-@click.option("--engine", default="espeak", show_default=True, help="Engine or chain.")
-@pass_ctx
-def demo_cmd(ctx: Context, engine: str) -> None:
-    """Speak the example resolution summary offline and say where the file is."""
-    if not EXAMPLE.is_file():
-        raise BroadcasterError(f"the example summary {EXAMPLE} is missing from this checkout")
-    source = resolve_input(ctx, str(EXAMPLE))
-    click.echo(f"speaking {EXAMPLE.name} ({len(source.text):,} characters) with {engine} ...")
-    result = speak(ctx, source, engine=engine, profile=None, voice=None, rate=None,
-                   sentence_pause=None, paragraph_pause=None, dialect=None)
-    out = ctx.config.home / "demo" / f"{EXAMPLE.stem}.{result.clip.ext}"
-    atomic_copy(result.path, out)
-    _report(result, out.resolve(), as_json=False)
-    click.echo(f"\nListen: ffplay -nodisp -autoexit {out}   (or open it in any audio player)")

@@ -252,9 +252,9 @@ class Renderer:
             if existing is None:
                 raise
             return existing
-        log.info("clip %s: %s, %.1f s, %.1f LUFS, engine %s%s", clip.id, clip.file_name,
-                 clip.duration_ms / 1000, clip.loudness_lufs, clip.engine,
-                 " (fallback)" if fallback else "")
+        log.debug("clip %s: %s, %.1f s, %.1f LUFS, engine %s%s", clip.id, clip.file_name,
+                  clip.duration_ms / 1000, clip.loudness_lufs, clip.engine,
+                  " (fallback)" if fallback else "")
         return clip
 
     def _encode(self, samples: np.ndarray, rate: int, out: Path, profile: Profile) -> None:

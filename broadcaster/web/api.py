@@ -82,10 +82,13 @@ def create_app(app: App, settings: WebSettings | None = None,
 
     async def station_for(request: Request, code: str) -> str:
         """Authenticate and rate-limit a station request; the station's current code."""
-        token = bearer_token(request.headers.get("authorization"))
+        # Players (mpv, VLC) cannot send headers: they may put the token in the query.
+        token = bearer_token(request.headers.get("authorization")) \
+            or request.query_params.get("token") or None
         try:
             if token is None:
-                raise unauthorized("the request has no 'Authorization: Bearer TOKEN' header")
+                raise unauthorized("the request has no 'Authorization: Bearer TOKEN' header "
+                                   "(or ?token=TOKEN)")
             station = await run_in_threadpool(authorize, app.sessions, code, token)
         except ApiError as refused:
             # Refusals have their own bucket per requested code: a flood of bad tokens is
@@ -118,6 +121,11 @@ def create_app(app: App, settings: WebSettings | None = None,
         if body is None:
             raise ApiError(404, f"publication {snapshot.number} has no {name} for station "
                                 f"{station}")
+        if name == "playlist.m3u8":
+            # Players (mpv) take "/media/..." for a local path: give them absolute URLs.
+            base = str(request.base_url).rstrip("/").encode()
+            body = body.replace(b"\n/media/", b"\n" + base + b"/media/")
+            headers["Vary"] = "Host"
         return Response(body, headers=headers, media_type=PLAYLISTS[name])
 
     @api.get("/healthz")

@@ -1,0 +1,198 @@
+"""Announcements: ad-hoc and emergency messages that reach their stations within seconds.
+
+``announce`` speaks the text first (the configured engine chain: when the online engine
+fails, the offline one speaks and the clip is marked as a fallback), then makes a programme
+(lead-in tone or jingle, then the speech) and a one-off or repeating schedule entry for the
+target, and publishes at once, re-planning only the stations the target reaches: every other
+station keeps its playlist byte for byte. Long-polling stations are answered as soon as the new
+publication is in place.
+
+Emergency announcements pre-empt whatever plays (the schedule's priorities do that) and start
+with the alarm tone; high and normal ones start with the opening jingle. ``cancel`` removes the
+entry and publishes again, so stations drop the remaining airings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from broadcaster.app import App
+from broadcaster.db import Announcement, Entry, Station, transaction, utcnow
+from broadcaster.errors import InputError, NotFound
+from broadcaster.programme import ItemDef, ProgrammeDef, save_programme
+from broadcaster.publish.publication import publish
+from broadcaster.schedule.plan import Planner
+from broadcaster.speech import text_request
+from broadcaster.stations import get_group, get_station, group_chain, list_stations
+
+PRIORITIES = ("normal", "high", "emergency")
+LEAD_IN = {"emergency": "bao-dong", "high": "mo-dau", "normal": "mo-dau"}
+MAX_TEXT = 5000
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass(frozen=True)
+class AnnouncementRequest:
+    """What the operator asked for. Times are aware; ``at`` None means now."""
+
+    text: str
+    target: str
+    priority: str = "high"
+    at: datetime | None = None
+    repeat: int = 1
+    every_minutes: int | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Announced:
+    """The announcement as made."""
+
+    id: int
+    programme: str
+    entry: str
+    starts_at: datetime
+    airings: int
+    stations: tuple[str, ...]
+    publication: int
+    engine: str
+    fallback: bool
+    duration_ms: int
+
+
+def _check(request: AnnouncementRequest, now: datetime) -> tuple[datetime, int]:
+    """Validate; the first airing and how many airings there are."""
+    if not request.text.strip():
+        raise InputError("the announcement has no text")
+    if len(request.text) > MAX_TEXT:
+        raise InputError(f"the announcement text has {len(request.text)} characters; at most "
+                         f"{MAX_TEXT} are allowed (make a document and a programme instead)")
+    if request.priority not in PRIORITIES:
+        raise InputError(f"priority must be one of {', '.join(PRIORITIES)}, "
+                         f"got {request.priority!r}")
+    at = request.at or now
+    if at.tzinfo is None:
+        raise InputError("the announcement time must carry a timezone")
+    if at < now - timedelta(minutes=1):
+        raise InputError(f"--at {at.astimezone(LOCAL):%Y-%m-%d %H:%M} is in the past")
+    if request.repeat < 1:
+        raise InputError(f"--repeat must be at least 1, got {request.repeat}")
+    if request.repeat > 1 and not request.every_minutes:
+        raise InputError("--repeat needs --every MINUTES")
+    if request.every_minutes is not None and request.every_minutes < 1:
+        raise InputError(f"--every must be at least 1 minute, got {request.every_minutes}")
+    airings = request.repeat
+    if request.until is not None:
+        if request.until <= at:
+            raise InputError("--until must be after the first airing")
+        if request.every_minutes:
+            fit = math.floor((request.until - at) / timedelta(minutes=request.every_minutes)) + 1
+            airings = min(airings, fit) if request.repeat > 1 else fit
+    return at.replace(microsecond=0), airings
+
+
+def _targets(app: App, target: str) -> tuple[str, list[str]]:
+    """The target's current code and the codes of every station it reaches."""
+    with app.sessions() as session:
+        try:
+            return (station := get_station(session, target)).code, [station.code]
+        except NotFound:
+            pass
+        try:
+            group = get_group(session, target)
+        except NotFound:
+            raise NotFound(f"no station or group with code {target!r}") from None
+        codes = [s.code for s in list_stations(session)
+                 if group.id in {g.id for g in group_chain(s.group)}]
+    if not codes:
+        raise InputError(f"group {group.code} has no stations; nothing would hear it")
+    return group.code, codes
+
+
+def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
+             ) -> Announced:
+    """Speak, schedule and publish an announcement; returns it with its publication."""
+    now = (now or utcnow()).replace(microsecond=0)
+    at, airings = _check(request, now)
+    target, codes = _targets(app, request.target)
+    # Speak before anything is stored: if every engine fails, nothing is half-made.
+    with app.sessions() as session:
+        profiles = sorted({s.profile for s in session.scalars(
+            select(Station).where(Station.code.in_(codes)))})
+    spoken = [app.renderer.render(text_request(app.config, request.text, profile=p))
+              for p in profiles]
+    with transaction(app.sessions) as session:
+        row = Announcement(text=request.text, target=target, priority=request.priority,
+                           starts_at=at, repeat=airings, every_minutes=request.every_minutes,
+                           until=request.until, engine=spoken[0].clip.engine,
+                           clip_sha256=spoken[0].clip.sha256, created_at=now)
+        session.add(row)
+        session.flush()
+        code = f"thong-bao-{row.id}"
+        title = ("Thông báo khẩn cấp" if request.priority == "emergency" else "Thông báo") \
+            + f" số {row.id}"
+        save_programme(session, ProgrammeDef(code, title, (
+            ItemDef("jingle", LEAD_IN[request.priority]), ItemDef("text", request.text))))
+        local = at.astimezone(LOCAL).replace(tzinfo=None)
+        rrule = None
+        if airings > 1:
+            last = local + timedelta(minutes=(request.every_minutes or 0) * (airings - 1))
+            rrule = (f"FREQ=MINUTELY;INTERVAL={request.every_minutes};"
+                     f"UNTIL={last:%Y%m%dT%H%M%S}")
+        session.add(Entry(code=code, programme=code, target=target,
+                          start_at=local.isoformat(timespec="seconds"), rrule=rrule,
+                          priority=request.priority,
+                          on_collision="after" if request.priority == "normal" else "preempt",
+                          created_at=now, updated_at=now))
+        row.programme, row.entry_code = code, code
+        announcement_id = row.id
+    # Build it for every profile now, so publishing is only planning and writing.
+    planner = Planner(app)
+    with app.sessions() as session:
+        stations = list(session.scalars(select(Station).where(Station.code.in_(codes))))
+        built = {s.profile: planner.build(code, s) for s in stations}
+    number = _publish(app, codes, now, f"announcement {announcement_id}")
+    with transaction(app.sessions) as session:
+        stored = session.get(Announcement, announcement_id)
+        assert stored is not None
+        stored.publication = number
+    first = spoken[0].clip
+    return Announced(announcement_id, code, code, at, airings, tuple(codes), number,
+                     first.engine, first.fallback, max(b.duration for b in built.values())
+                     // timedelta(milliseconds=1))
+
+
+def _publish(app: App, codes: list[str], now: datetime, note: str) -> int:
+    window = timedelta(hours=app.config.publish_window_hours)
+    number, _ = publish(app, start=now, window=window, note=note, now=now, codes=codes)
+    return number
+
+
+def cancel(app: App, announcement_id: int, now: datetime | None = None) -> int:
+    """Withdraw an announcement: remove its entry and publish; the new publication number."""
+    now = now or utcnow()
+    with transaction(app.sessions) as session:
+        row = session.get(Announcement, announcement_id)
+        if row is None:
+            raise NotFound(f"no announcement number {announcement_id}")
+        if row.cancelled_at is not None:
+            raise InputError(f"announcement {announcement_id} was already cancelled at "
+                             f"{row.cancelled_at.astimezone(LOCAL):%Y-%m-%d %H:%M}")
+        row.cancelled_at = now
+        entry = session.scalar(select(Entry).where(Entry.code == row.entry_code))
+        if entry is not None:
+            session.delete(entry)
+        target = row.target
+    _, codes = _targets(app, target)
+    return _publish(app, codes, now, f"cancel announcement {announcement_id}")
+
+
+def list_announcements(app: App) -> list[Announcement]:
+    """Every announcement, newest first."""
+    with app.sessions() as session:
+        return list(session.scalars(select(Announcement).order_by(Announcement.id.desc())))

@@ -1,0 +1,258 @@
+"""``broadcaster serve``: the HTTP app and, in the leader process only, the scheduler.
+
+One process runs uvicorn (the station protocol, health and metrics) and a leader loop. The
+process that holds the scheduler lock (:mod:`broadcaster.service.leader`) runs an APScheduler
+3 ``BackgroundScheduler`` whose jobs live in the database (table ``scheduler_jobs``) and carry
+only their name; the work itself is in :mod:`broadcaster.service.jobs`. Jobs coalesce, so jobs
+missed while the service was down run once at start, not once per missed run.
+
+Start-up recovers from a crash first: leftovers of a publication or a render that a killed
+process left behind are removed, then ``inbox`` and ``render`` run at once (whatever they were
+doing when the process died is finished or redone). SIGTERM stops taking requests, releases
+long-polls, lets open requests finish (``shutdown_grace_s``), stops the scheduler after the
+unit of work in hand, and releases the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import uvicorn
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from fastapi import FastAPI
+
+from broadcaster.app import App
+from broadcaster.publish import prune as pruning
+from broadcaster.publish.publication import clean_stale, publish_lock
+from broadcaster.service.jobs import JOBS, Work
+from broadcaster.service.leader import Leadership, leadership_for
+from broadcaster.web import Metrics, WebSettings, create_app
+
+log = logging.getLogger(__name__)
+
+JOB_TABLE = "scheduler_jobs"
+LEADER_CHECK_S = 5.0
+PRUNE_EVERY = timedelta(hours=6)
+OFFLINE_EVERY = timedelta(minutes=1)
+RENDER_EVERY = timedelta(minutes=5)
+
+# The daemon of this process, for the scheduler's job function: jobs are stored in the database
+# and carry only their name, so they find the live objects here when they run.
+_current: Daemon | None = None
+
+
+def run_job(name: str) -> None:
+    """Entry point of every stored job (referenced by name in the job store)."""
+    daemon = _current
+    if daemon is None:
+        log.warning("job %s fired with no daemon running in this process", name)
+        return
+    daemon.run(name)
+
+
+def intervals(app: App) -> dict[str, timedelta]:
+    """How often each job runs, from the configuration."""
+    c = app.config
+    return {"inbox": timedelta(seconds=c.inbox_interval_s), "render": RENDER_EVERY,
+            "publish": timedelta(minutes=c.publish_interval_minutes),
+            "offline": OFFLINE_EVERY, "prune": PRUNE_EVERY}
+
+
+class Daemon:
+    """The scheduler side of ``serve``: leader election, job store, recovery."""
+
+    def __init__(self, app: App, metrics: Metrics, leadership: Leadership | None = None,
+                 leader_check_s: float = LEADER_CHECK_S) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.work = Work(app)
+        self.leadership = leadership or leadership_for(app.engine, app.config.home)
+        self.leader_check_s = leader_check_s
+        self.scheduler: BackgroundScheduler | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def leading(self) -> bool:
+        """True while this process runs the jobs."""
+        return self.scheduler is not None
+
+    def run(self, name: str) -> None:
+        """Run one job now, timed, logged and counted; a failure is recorded, not raised."""
+        if self.work.stop.is_set():
+            return
+        started = time.perf_counter()
+        try:
+            summary = JOBS[name](self.work)
+        except Exception:  # the edge of a job: record it, the next run tries again
+            self.metrics.job_runs.labels(name, "failed").inc()
+            log.exception("job %s failed; it runs again at its next time", name)
+            return
+        finally:
+            self.metrics.job_seconds.labels(name).observe(time.perf_counter() - started)
+        self.metrics.job_runs.labels(name, "ok").inc()
+        if name == "offline":
+            self.metrics.stations_offline.set(self.work.last_offline)
+        log.info("job %s: %s (%.2f s)", name, summary, time.perf_counter() - started)
+
+    def recover(self) -> None:
+        """Remove what a killed process left half-done (only the leader may touch shared files)."""
+        with publish_lock(self.app):
+            removed = clean_stale(self.app)
+        temp = pruning.clean_temp(self.app)
+        if removed or temp:
+            log.info("recovered after a crash: removed %d unfinished publication files and %d "
+                     "unfinished media files", removed, temp)
+
+    def _start_scheduler(self) -> None:
+        global _current
+        _current = self
+        self.recover()
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.app.engine,
+                                                     tablename=JOB_TABLE)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC)
+        scheduler.start(paused=True)
+        wanted = intervals(self.app)
+        for job in scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        now = datetime.now(UTC)
+        for name, every in wanted.items():
+            trigger = IntervalTrigger(seconds=every.total_seconds(), timezone=UTC)
+            job = scheduler.get_job(name)
+            if job is None or str(job.trigger) != str(trigger):
+                first = now + every if name in ("publish", "prune") else now
+                scheduler.add_job(run_job, trigger, args=[name], id=name, name=name,
+                                  replace_existing=True, next_run_time=first)
+        # Whatever a killed process was rendering is redone now, not at the next interval.
+        for name in ("inbox", "render", "offline"):
+            scheduler.modify_job(name, next_run_time=now)
+        scheduler.resume()
+        self.scheduler = scheduler
+        self.metrics.leader.set(1)
+        log.info("this process runs the scheduler jobs: %s",
+                 ", ".join(f"{n} every {e}" for n, e in wanted.items()))
+
+    def _stop_scheduler(self, wait: bool) -> None:
+        global _current
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=wait)
+            self.scheduler = None
+            self.metrics.leader.set(0)
+        _current = None
+
+    def _loop(self) -> None:
+        while not self.work.stop.is_set():
+            try:
+                if not self.leading and self.leadership.try_acquire():
+                    self._start_scheduler()
+                elif self.leading and not self.leadership.still_held():
+                    log.error("the scheduler lock was lost; another process may take over")
+                    self._stop_scheduler(wait=False)
+            except Exception:  # the edge of the leader loop: log, try again shortly
+                log.exception("the scheduler could not start; trying again in %.0f s",
+                              self.leader_check_s)
+                self._stop_scheduler(wait=False)
+                self.leadership.release()
+            self.work.stop.wait(self.leader_check_s)
+
+    def start(self) -> None:
+        """Start the leader loop in a background thread."""
+        self.work.stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="scheduler-leader", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the unit of work in hand and give the lock up."""
+        self.work.stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._stop_scheduler(wait=True)
+        self.leadership.release()
+
+
+class Server(uvicorn.Server):
+    """uvicorn, plus: on SIGTERM/SIGINT release every long-poll at once."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Handle SIGTERM/SIGINT as a clean stop and exit 0 (uvicorn re-raises them)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        log.info("signal %s: stopping (open requests get %s s)", sig,
+                 self.config.timeout_graceful_shutdown)
+        self._on_exit()
+        super().handle_exit(sig, frame)
+
+
+def build(app: App, scheduler: bool = True) -> tuple[FastAPI, Daemon | None]:
+    """The HTTP app with the daemon started and stopped by its lifespan."""
+    c = app.config
+    metrics = Metrics()
+    web = create_app(app, WebSettings(rate_per_second=c.station_rate, burst=c.station_burst,
+                                      max_body_bytes=c.max_body_bytes), metrics)
+    daemon = Daemon(app, metrics) if scheduler else None
+    inner = web.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        async with inner(api):
+            if daemon is not None:
+                daemon.start()
+            try:
+                yield
+            finally:
+                if daemon is not None:
+                    await asyncio.to_thread(daemon.stop)
+
+    web.router.lifespan_context = lifespan
+    return web, daemon
+
+
+def serve(app: App, host: str, port: int, scheduler: bool = True) -> None:
+    """Run until SIGTERM or SIGINT."""
+    web, _ = build(app, scheduler)
+    loop_holder: dict[str, asyncio.AbstractEventLoop] = {}
+
+    def release_waiters() -> None:
+        loop = loop_holder.get("loop")
+        if loop is not None:
+            loop.call_soon_threadsafe(lambda: loop.create_task(web.state.watcher.release()))
+
+    config = uvicorn.Config(web, host=host, port=port, log_config=None, access_log=False,
+                            timeout_graceful_shutdown=int(app.config.shutdown_grace_s),
+                            lifespan="on", server_header=False)
+    server = Server(config, release_waiters)
+
+    async def main() -> None:
+        loop_holder["loop"] = asyncio.get_running_loop()
+        await server.serve()
+
+    asyncio.run(main())

@@ -1,0 +1,277 @@
+"""``broadcaster serve`` as a real process on a real port, driven the way a province and its
+stations use it: publish, pull, 304, long-poll, emergency announcement, reports, coverage,
+SIGTERM; and a ``kill -9`` in the middle of a render that the next start repairs.
+
+Runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+from broadcaster.db import Clip, DocumentRevision
+from broadcaster.media.store import sha256_file
+from tests.conftest import EXAMPLE
+from tests.publish.test_publication import SCHEDULE
+
+JSON = "/api/v1/stations/{}/playlist.json"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Service:
+    """One ``broadcaster serve`` process and the commands of its operator."""
+
+    def __init__(self, home: Path, database_url: str, **settings: str) -> None:
+        self.home = home
+        self.port = free_port()
+        self.env = os.environ | {
+            "BROADCASTER_HOME": str(home), "BROADCASTER_DATABASE_URL": database_url,
+            "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": "",
+            "BROADCASTER_INBOX_INTERVAL_S": "0.5", "BROADCASTER_LOG_FORMAT": "json",
+            "BROADCASTER_SHUTDOWN_GRACE_S": "3",
+        } | {f"BROADCASTER_{k.upper()}": v for k, v in settings.items()}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = home.parent / f"serve-{self.port}.log"
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def command(self, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "broadcaster", *args], env=self.env,
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode == code, done.stdout + done.stderr
+        return done
+
+    def start(self) -> httpx.Client:
+        self.home.mkdir(parents=True, exist_ok=True)
+        log = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "broadcaster", "serve", "--port", str(self.port)],
+            env=self.env, stdout=log, stderr=log)
+        client = httpx.Client(base_url=self.url, timeout=30)
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.proc.poll() is None, self.logs()
+            try:
+                if client.get("/healthz").status_code == 200:
+                    return client
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "serve did not answer /healthz\n" + self.logs()
+            time.sleep(0.1)
+
+    def logs(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() \
+            else ""
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.logs().splitlines()
+                if line.startswith("{")]
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=30)
+        self.proc = None
+        return code
+
+
+@pytest.fixture
+def service(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Service]]:
+    made: list[Service] = []
+
+    def make(**settings: str) -> Service:
+        svc = Service(tmp_path / "var", database_url, **settings)
+        made.append(svc)
+        return svc
+
+    yield make
+    for svc in made:
+        if svc.proc is not None:
+            svc.proc.kill()
+            svc.proc.wait()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+    return result
+
+
+def play_with_mpv(base: str, code: str, token: str, client: httpx.Client) -> None:
+    """A real player plays the station's M3U8 URL as it is (token in the query)."""
+    mpv = shutil.which("mpv")
+    assert mpv, "this test needs mpv (Debian package 'mpv'); `make test` installs it as root"
+    url = f"{base}/api/v1/stations/{code}/playlist.m3u8?token={token}"
+    listed = [line for line in client.get(url).text.splitlines()
+              if line and not line.startswith("#")]
+    done = subprocess.run([mpv, "--no-config", "--ytdl=no", "--ao=null", "--ao-null-untimed",
+                           "--vo=null", "--msg-level=all=info", url],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    output = done.stdout + done.stderr
+    assert [line.removeprefix("Playing: ") for line in output.splitlines()
+            if line.startswith("Playing: ")] == listed
+    assert output.count("(+) Audio --aid=1 (mp3 1ch 22050Hz)") == len(listed)
+
+
+def test_province_day(service, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    svc = service()
+    schedule = tmp_path / "tinh.yaml"
+    schedule.write_text(SCHEDULE, encoding="utf-8")
+    svc.command("schedule", "apply", str(schedule))
+    tokens = {code: svc.command("stations", "token", code, "--rotate").stdout.strip()
+              for code in ("TANTIEN-01", "HOALOC-01")}
+    client = svc.start()
+    svc.command("publish", "--days", "2")
+    own = bearer(tokens["TANTIEN-01"])
+
+    first = client.get(JSON.format("TANTIEN-01"), headers=own)
+    assert first.status_code == 200, first.text
+    etag = first.headers["etag"]
+    assert client.get(JSON.format("TANTIEN-01"), headers=own | {"If-None-Match": etag}
+                      ).status_code == 304
+    assert client.get(JSON.format("TANTIEN-01"), headers=bearer(tokens["HOALOC-01"])
+                      ).status_code == 403
+    play_with_mpv(svc.url, "TANTIEN-01", tokens["TANTIEN-01"], client)
+    other_etag = client.get(JSON.format("HOALOC-01"), headers=bearer(tokens["HOALOC-01"])
+                            ).headers["etag"]
+
+    # A station long-polls; the province announces an emergency for its commune.
+    answer: dict[str, Any] = {}
+
+    def long_poll() -> None:
+        with httpx.Client(base_url=svc.url, timeout=60) as poller:
+            answer["response"] = poller.get(JSON.format("TANTIEN-01") + "?wait=50",
+                                            headers=own | {"If-None-Match": etag})
+            answer["at"] = time.monotonic()
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    time.sleep(0.5)
+    assert "response" not in answer  # it is held
+    sent = time.monotonic()
+    made = svc.command("announce", "Khẩn cấp: nước sông Trà dâng cao, bà con vùng trũng "
+                       "di chuyển lên nơi an toàn ngay.", "--to", "BS-TANTIEN", "--now",
+                       "--priority", "emergency")
+    announcement = int(made.stdout.strip())
+    poller.join(timeout=30)
+    response = answer["response"]
+    assert response.status_code == 200, response.text
+    assert answer["at"] - sent < 20
+    playlist = response.json()
+    emergency = [i for i in playlist["items"] if i["id"].startswith(f"thong-bao-{announcement}@")]
+    assert emergency and emergency[0]["priority"] == "emergency"
+    media = client.get(emergency[0]["media"]["url"])
+    assert media.status_code == 200
+    assert media.headers["x-content-sha256"] == emergency[0]["media"]["sha256"]
+    # The other commune was not targeted: its playlist did not change.
+    assert client.get(JSON.format("HOALOC-01"), headers=bearer(tokens["HOALOC-01"])
+                      ).headers["etag"] == other_etag
+
+    # The station reports that it holds the publication and played the emergency.
+    item = emergency[0]
+    report = {"heartbeat": {"agent_version": "test", "publication": playlist["publication"],
+                            "digest": playlist["digest"]},
+              "plays": [{"id": "p1", "item": item["id"], "scheduled_start": item["start"],
+                         "started_at": item["start"], "ended_at": item["end"],
+                         "outcome": "played"}]}
+    posted = client.post("/api/v1/stations/TANTIEN-01/reports", headers=own, json=report)
+    assert posted.status_code == 200 and posted.json()["received"] == 1
+    coverage = json.loads(svc.command("report", "coverage", "--programme",
+                                      f"thong-bao-{announcement}", "--format", "json").stdout)
+    rows = {s["code"]: s for s in coverage["stations"]}
+    assert set(rows) == {"TANTIEN-01"}
+    assert rows["TANTIEN-01"]["received"] and rows["TANTIEN-01"]["played"] >= 1
+    assert rows["TANTIEN-01"]["received_publication"] == playlist["publication"]
+
+    # Withdraw it: the station's playlist loses it.
+    svc.command("announce", "--cancel", str(announcement))
+    after = client.get(JSON.format("TANTIEN-01"), headers=own).json()
+    assert not [i for i in after["items"] if i["id"].startswith(f"thong-bao-{announcement}@")]
+
+    metrics = client.get("/metrics").text
+    assert "broadcaster_scheduler_leader 1.0" in metrics
+    # SIGTERM while a station long-polls: it is answered at once and the process exits 0.
+    held: dict[str, Any] = {}
+    current = client.get(JSON.format("TANTIEN-01"), headers=own).headers["etag"]
+
+    def held_poll() -> None:
+        with httpx.Client(base_url=svc.url, timeout=60) as poller:
+            held["response"] = poller.get(JSON.format("TANTIEN-01") + "?wait=60",
+                                          headers=own | {"If-None-Match": current})
+
+    holder = threading.Thread(target=held_poll)
+    holder.start()
+    wait_for(lambda: "broadcaster_longpoll_waiting 1.0" in client.get("/metrics").text, 10,
+             "the long-poll to be held")
+    stopping = time.monotonic()
+    assert svc.stop(signal.SIGTERM) == 0
+    holder.join(timeout=10)
+    assert held["response"].status_code == 304
+    assert time.monotonic() - stopping < 8
+    assert any("stopping" in e["message"] for e in svc.events())
+
+
+def _clip_count(url: str) -> int:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        count = session.scalar(select(func.count()).select_from(Clip)) or 0
+    engine.dispose()
+    return count
+
+
+def test_kill_9_mid_render_then_restart(service, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    svc = service()
+    inbox = svc.home / "inbox"
+    inbox.mkdir(parents=True)
+    svc.start()
+    # A long summary: speaking it takes a few seconds, long enough to kill the process inside.
+    text_ = EXAMPLE.read_text(encoding="utf-8")
+    (inbox / "dai.md").write_text(text_ + "\n\n" + text_.split("---", 2)[2], encoding="utf-8")
+    tmp = svc.home / "media" / "tmp"
+    wait_for(lambda: tmp.is_dir() and any(tmp.iterdir()), 60, "the render to start")
+    assert svc.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert any(tmp.iterdir())  # the killed render left its unfinished file behind
+    assert _clip_count(database_url) == 0
+
+    svc.start()
+    wait_for(lambda: _clip_count(database_url) >= 1, 120, "the restarted render")
+    wait_for(lambda: not any(tmp.iterdir()), 30, "the leftovers to be removed")
+    assert svc.stop() == 0
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(DocumentRevision)) == 1
+        clips = session.scalars(select(Clip)).all()
+        assert len(clips) == 1 and len({c.cache_key for c in clips}) == 1
+        with engine.connect() as conn:
+            jobs = conn.execute(text("SELECT id FROM scheduler_jobs ORDER BY id")).scalars().all()
+        assert jobs == ["inbox", "offline", "prune", "publish", "render"]
+    engine.dispose()
+    files = [p for p in (svc.home / "media").rglob("*") if p.is_file()]
+    assert files and all(sha256_file(p) == p.name.split(".")[0] for p in files)

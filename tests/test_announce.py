@@ -1,0 +1,106 @@
+"""Announcements: speak, schedule, publish only the targets, repeat, cancel; bad requests."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from broadcaster.announce import LOCAL, AnnouncementRequest, announce
+from broadcaster.app import App
+from broadcaster.errors import InputError, NotFound
+from tests.publish.test_publication import SCHEDULE
+
+TEXT = "Thông báo: chiều nay 15 giờ có cắt điện để sửa đường dây, bà con chú ý."
+
+
+@pytest.fixture
+def province(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "tinh.yaml"
+    path.write_text(SCHEDULE, encoding="utf-8")
+    cli("schedule", "apply", str(path))
+    cli("publish", "--days", "2")
+    return cli
+
+
+def playlist(home: Path, code: str) -> dict:  # type: ignore[type-arg]
+    return json.loads((home / "publications" / "current" / "stations" / code / "playlist.json")
+                      .read_text(encoding="utf-8"))
+
+
+def test_emergency_now_reaches_only_its_commune(province) -> None:  # type: ignore[no-untyped-def]
+    home = province.home
+    before = {c: (home / "publications" / "current" / "stations" / c / "playlist.json")
+              .read_bytes() for c in ("HOALOC-01", "PTTH-BS")}
+    done = province("announce", TEXT, "--to", "BS-TANTIEN", "--now", "--priority", "emergency")
+    number = int(done.stdout.strip())
+    assert "1 station(s)" in done.stderr and "publication 2" in done.stderr
+    items = playlist(home, "TANTIEN-01")["items"]
+    mine = [i for i in items if i["id"].startswith(f"thong-bao-{number}@")]
+    assert len(mine) == 1 and mine[0]["priority"] == "emergency"
+    assert mine[0]["title"] == f"Thông báo khẩn cấp số {number}"
+    start = datetime.fromisoformat(mine[0]["start"])
+    assert abs(start - datetime.now(UTC)) < timedelta(seconds=30)
+    # Spoken with the alarm tone first: longer than the 3 s tone.
+    assert mine[0]["media"]["duration_ms"] > 3000 + 3000
+    for code, data in before.items():  # carried over byte for byte
+        assert (home / "publications" / "current" / "stations" / code / "playlist.json"
+                ).read_bytes() == data
+
+
+def test_repeat_every_and_cancel(province) -> None:  # type: ignore[no-untyped-def]
+    at = (datetime.now(UTC) + timedelta(hours=1)).astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+    out = province("announce", TEXT, "--to", "BS-XA", "--at", at, "--repeat", "3",
+                   "--every", "20", "--priority", "normal", "--json").stdout
+    made = json.loads(out)
+    assert made["airings"] == 3 and made["stations"] == 2
+    for code in ("TANTIEN-01", "HOALOC-01"):
+        starts = [i["start"] for i in playlist(province.home, code)["items"]
+                  if i["id"].startswith(f"{made['programme']}@")]
+        assert len(starts) == 3
+        gaps = {datetime.fromisoformat(b) - datetime.fromisoformat(a)
+                for a, b in itertools.pairwise(starts)}
+        assert gaps == {timedelta(minutes=20)}
+    assert not [i for i in playlist(province.home, "PTTH-BS")["items"]
+                if i["id"].startswith(made["programme"])]
+    province("announce", "--cancel", str(made["id"]))
+    assert not [i for i in playlist(province.home, "TANTIEN-01")["items"]
+                if i["id"].startswith(f"{made['programme']}@")]
+    again = province("announce", "--cancel", str(made["id"]), code=1)
+    assert "already cancelled" in again.stderr
+
+
+def test_until_limits_the_airings(app: App, province) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC).replace(microsecond=0)
+    made = announce(app, AnnouncementRequest(TEXT, "TANTIEN-01", "high", now + timedelta(hours=2),
+                                             repeat=10, every_minutes=30,
+                                             until=now + timedelta(hours=3, minutes=10)), now)
+    assert made.airings == 3  # +2h, +2h30, +3h
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), [
+    ({"text": " "}, InputError, "no text"),
+    ({"target": "KHONG-CO"}, NotFound, "KHONG-CO"),
+    ({"priority": "urgent"}, InputError, "priority"),
+    ({"at": datetime(2020, 1, 1, tzinfo=UTC)}, InputError, "in the past"),
+    ({"repeat": 3}, InputError, "--every"),
+    ({"repeat": 0}, InputError, "at least 1"),
+    ({"text": "x" * 5001}, InputError, "5001 characters"),
+])
+def test_bad_requests_store_nothing(app: App, province, kwargs, error, words) -> None:  # type: ignore[no-untyped-def]
+    request = AnnouncementRequest(**({"text": TEXT, "target": "BS"} | kwargs))
+    with pytest.raises(error, match=words):
+        announce(app, request)
+    assert len(list((province.home / "publications").glob("[0-9]*"))) == 1
+
+
+def test_cli_usage_errors(province) -> None:  # type: ignore[no-untyped-def]
+    assert "not both" in province("announce", TEXT, "--file", "x.txt", "--to", "BS",
+                                  code=2).stderr
+    assert "--to" in province("announce", TEXT, code=2).stderr
+    assert "HH:MM" in province("announce", TEXT, "--to", "BS", "--at", "chiều nay",
+                               code=1).stderr
+    assert "no announcement number 99" in province("announce", "--cancel", "99", code=1).stderr
