@@ -140,8 +140,9 @@ def write_folder(target: Path, files: Mapping[str, bytes],
         for name in [*files, *(links or {})]:
             parts = name.split("/")[:-1]
             folders.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
-        for name in sorted(folders):  # parents sort before their children
-            os.mkdir(f"{tmp}/{name}")
+        for depth in sorted({name.count("/") for name in folders}):  # parents first
+            _parallel(os.mkdir, [(f"{tmp}/{name}",) for name in sorted(folders)
+                                 if name.count("/") == depth])
         _parallel(_write, [(f"{tmp}/{name}", data) for name, data in files.items()])
         _parallel(_link, [(source, f"{tmp}/{name}") for name, source in (links or {}).items()])
         # Durable before the rename: every folder's entries (the files synced themselves).
