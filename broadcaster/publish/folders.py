@@ -3,9 +3,10 @@
 A folder is written under a temporary name (``.000012.k3j9x2``) next to its final one, every
 file and folder in it is made durable, and only then is it renamed to ``000012``; the
 ``current`` symlink is swapped the same way (``.current.PID`` renamed over it). Making 30,000
-small files durable one ``fsync`` after the other costs far more than writing them: the files
-are written first and synced afterwards from a pool of threads, so the disk sees many requests
-at once; the rename still waits for the last of them.
+small files durable one ``fsync`` after the other costs ten times more than writing them: a
+pool of threads makes the folders, writes and syncs the files, then syncs the folders, so the
+filesystem commits many of them together; the rename still waits for the last of them. (Measured on
+ext4 for 20,000 files of 10,000 stations: 1-3 s from the pool, 12-30 s one by one.)
 
 Files carried over unchanged from another publication are hard-linked, never rewritten (the
 old folder is not touched); where the filesystem cannot link, they are copied.
