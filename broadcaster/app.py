@@ -107,3 +107,5 @@ def setup_logging(level: str, fmt: str = "text") -> None:
     root.setLevel(level.upper())
     # Alembic announces every migration step at INFO; one line from `db init` is enough.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # APScheduler logs two lines per job run; the daemon logs one line per job that did work.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))

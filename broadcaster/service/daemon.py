@@ -103,7 +103,8 @@ class Daemon:
         self.metrics.job_runs.labels(name, "ok").inc()
         if name == "offline":
             self.metrics.stations_offline.set(self.work.last_offline)
-        log.info("job %s: %s (%.2f s)", name, summary, time.perf_counter() - started)
+        log.log(logging.INFO if summary else logging.DEBUG, "job %s: %s (%.2f s)", name,
+                summary or "nothing to do", time.perf_counter() - started)
 
     def recover(self) -> None:
         """Remove what a killed process left half-done (only the leader may touch shared files)."""

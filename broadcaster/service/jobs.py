@@ -45,10 +45,12 @@ class Work:
     def __post_init__(self) -> None:
         self.inbox = Inbox(self.app, self.app.config.inbox)
 
-    def run_inbox(self) -> str:
+    def run_inbox(self) -> str | None:
         results = self.inbox.scan(self.stop)
         changed = [r for r in results if r.outcome in ("new", "revised")]
         failed = [r for r in results if r.outcome in ("failed", "retry")]
+        if not changed and not failed:
+            return None
         return f"{len(changed)} new or changed, {len(failed)} failed"
 
     def run_render(self) -> str:
@@ -69,13 +71,15 @@ class Work:
         touched = sum(c.status != "unchanged" for c in changes)
         return f"publication {number}: {touched} of {len(changes)} stations changed"
 
-    def run_offline(self) -> str:
+    def run_offline(self) -> str | None:
         after = timedelta(minutes=self.app.config.offline_after_minutes)
         codes = mark_offline(self.app.sessions, after, self.clock())
         if codes:
             log.warning("stations offline (no report for %s min): %s",
                         self.app.config.offline_after_minutes, ", ".join(codes))
         self.last_offline = pruning.offline_count(self.app)
+        if not codes:
+            return None
         return f"{len(codes)} newly offline, {self.last_offline} offline in all"
 
     def run_prune(self) -> str:
@@ -85,7 +89,8 @@ class Work:
                 f"removed ({result.bytes_freed} bytes)")
 
 
-JOBS: dict[str, Callable[[Work], str]] = {
+# Each job returns a one-line summary to log, or None when it found nothing to do.
+JOBS: dict[str, Callable[[Work], str | None]] = {
     "inbox": Work.run_inbox,
     "render": Work.run_render,
     "publish": Work.run_publish,
