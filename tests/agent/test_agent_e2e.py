@@ -1,0 +1,260 @@
+"""The whole chain on loopback: ``broadcaster serve`` and two ``broadcaster agent`` processes
+(file player), on SQLite and PostgreSQL.
+
+One commune day, compressed into a minute:
+
+1. A programme scheduled a few seconds ahead starts on both stations at its time (±0.5 s).
+2. An emergency for one commune (``announce --now --priority emergency``) pre-empts it there;
+   the programme (``--on-collision preempt``) resumes after it from the right offset.
+3. The server is killed (``kill -9``): the resumed part still starts on time from the cache.
+4. The other agent is killed mid-programme, its cached media file is damaged, and it is
+   started again while the server is still down: it finds the damage and plays nothing.
+5. The server comes back: the damaged file is downloaded again and the programme resumes at
+   the right offset; every report queued while the server was away arrives, once; the coverage
+   report shows both stations' plays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from broadcaster.agent.cache import sha256_of
+from broadcaster.db import Play, Station
+
+pytestmark = pytest.mark.slow
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+LEAD_S = 12          # the programme starts this long after it is scheduled
+PROVINCE = """
+groups:
+  - {code: BS, name: Tỉnh Bình Sơn, kind: province}
+  - {code: BS-XA, name: Các xã, kind: area, parent: BS}
+  - {code: BS-TANTIEN, name: Xã Tân Tiến, kind: commune, parent: BS-XA}
+  - {code: BS-HOALOC, name: Xã Hòa Lộc, kind: commune, parent: BS-XA}
+stations:
+  - {code: TANTIEN-01, name: Đài truyền thanh xã Tân Tiến, group: BS-TANTIEN}
+  - {code: HOALOC-01, name: Đài truyền thanh xã Hòa Lộc, group: BS-HOALOC}
+programmes:
+  - code: ban-tin
+    title: Bản tin thử nghiệm
+    items:
+      - jingle: mo-dau
+      - text: "Sau đây là bản tin thử nghiệm."
+      - silence: 22s
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return result
+
+
+class Processes:
+    """``serve`` and the agents as real processes; logs in the test's folder."""
+
+    def __init__(self, root: Path, database_url: str) -> None:
+        self.root, self.port = root, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server_env = os.environ | {
+            "BROADCASTER_HOME": str(root / "var"), "BROADCASTER_DATABASE_URL": database_url,
+            "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": "",
+            "BROADCASTER_SHUTDOWN_GRACE_S": "1"}
+        # The agents get no database: a URL that cannot work proves they never need one.
+        self.agent_env = {k: v for k, v in os.environ.items()
+                          if not k.startswith("BROADCASTER_")} | {
+            "BROADCASTER_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def _start(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log = (self.root / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen([sys.executable, "-m", "broadcaster", *args],
+                                            env=env, stdout=log, stderr=log)
+
+    def serve(self) -> None:
+        self._start("serve", ["serve", "--port", str(self.port)], self.server_env)
+        wait_for(self._healthy, 60, "serve to answer /healthz\n" + self.log("serve"))
+
+    def _healthy(self) -> bool:
+        assert self.procs["serve"].poll() is None, self.log("serve")
+        try:
+            return httpx.get(self.url + "/healthz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def agent(self, code: str, token: str) -> None:
+        folder = self.root / code
+        folder.mkdir(exist_ok=True)
+        (folder / "token").write_text(token)
+        (folder / "token").chmod(0o600)
+        self._start(code, ["agent", "--server", self.url, "--station", code, "--token-file",
+                           str(folder / "token"), "--cache", str(folder / "cache"),
+                           "--player", "file", "--sink-dir", str(folder / "sink"),
+                           "--backoff-min-s", "0.2", "--backoff-max-s", "1", "--wait-s", "30",
+                           "--heartbeat-s", "5", "--log-level", "debug"], self.agent_env)
+
+    def kill(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def stop(self, name: str) -> int:
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGTERM)
+        return proc.wait(timeout=30)
+
+    def log(self, name: str) -> str:
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def plays(self, code: str) -> list[dict[str, Any]]:
+        path = self.root / code / "sink" / "plays.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] \
+            if path.exists() else []
+
+    def starts(self, code: str, prefix: str = "") -> list[dict[str, Any]]:
+        return [p for p in self.plays(code)
+                if p["event"] == "start" and p["item"].startswith(prefix)]
+
+
+@pytest.fixture
+def world(tmp_path: Path, database_url: str) -> Iterator[Processes]:
+    procs = Processes(tmp_path, database_url)
+    yield procs
+    for name in list(procs.procs):
+        procs.kill(name)
+
+
+def late(play: dict[str, Any]) -> float:
+    """How late a start line is against its schedule, in seconds (negative: early)."""
+    actual = datetime.fromisoformat(play["actual_start"].replace("Z", "+00:00"))
+    scheduled = datetime.fromisoformat(play["scheduled_start"].replace("Z", "+00:00"))
+    return (actual - scheduled).total_seconds()
+
+
+def test_two_stations_one_day(world: Processes, cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+                              database_url: str) -> None:
+    province = tmp_path / "tinh.yaml"
+    province.write_text(PROVINCE, encoding="utf-8")
+    cli("schedule", "apply", str(province))
+    tokens = {code: cli("stations", "token", code, "--rotate").stdout.strip()
+              for code in ("TANTIEN-01", "HOALOC-01")}
+    world.serve()
+    cli("programme", "build", "ban-tin")
+    start = (datetime.now(UTC) + timedelta(seconds=LEAD_S)).replace(microsecond=0)
+    cli("schedule", "add", "thu", "--programme", "ban-tin", "--target", "BS-XA",
+        "--start", start.astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M:%S"),
+        "--on-collision", "preempt")
+    cli("publish", "--days", "1")
+    for code, token in tokens.items():
+        world.agent(code, token)
+    assert datetime.now(UTC) < start - timedelta(seconds=2), "setup took too long"
+    measured: dict[str, float] = {}
+
+    # 1. On time at both stations.
+    for code in tokens:
+        (first,) = wait_for(lambda c=code: world.starts(c), LEAD_S + 10, f"{code} to play")
+        measured[f"{code} start"] = late(first)
+        assert first["item"].startswith("thu@") and abs(late(first)) < 0.5, first
+        assert first["offset_s"] == pytest.approx(max(0.0, late(first)), abs=0.002)
+        assert first["file_sha256"] == first["sha256"]
+
+    # 2. An emergency for Tân Tiến only pre-empts the programme there.
+    time.sleep(max(0.0, (start + timedelta(seconds=3) - datetime.now(UTC)).total_seconds()))
+    number = cli("announce", "Khẩn cấp: nước sông Trà dâng cao, bà con di chuyển ngay.",
+                 "--to", "BS-TANTIEN", "--now", "--priority", "emergency").stdout.strip()
+    (alarm,) = wait_for(lambda: world.starts("TANTIEN-01", f"thong-bao-{number}@"), 15,
+                        "the emergency to play")
+    measured["emergency delivered after its start"] = late(alarm)
+
+    # 3. The server dies; the resumed part still starts on time, from the cache.
+    world.kill("serve")
+    (resumed,) = wait_for(lambda: world.starts("TANTIEN-01", "thu@")[1:], 20,
+                          "the programme to resume after the emergency")
+    assert resumed["item"].endswith("#2.1")
+    measured["resumed part start (server down)"] = late(resumed)
+    assert abs(late(resumed)) < 0.5, resumed
+    alarm_start = datetime.fromisoformat(alarm["scheduled_start"].replace("Z", "+00:00"))
+    assert resumed["offset_s"] == pytest.approx((alarm_start - start).total_seconds(), abs=0.01)
+    tantien = world.plays("TANTIEN-01")
+    assert [(p["event"], p["item"].split("@")[0], p.get("outcome")) for p in tantien] == [
+        ("start", "thu", None), ("stop", "thu", "preempted"),
+        ("start", f"thong-bao-{number}", None), ("stop", f"thong-bao-{number}", "ended"),
+        ("start", "thu", None)]
+
+    # 4. Hòa Lộc's agent is killed mid-programme, its media damaged, restarted offline.
+    world.kill("HOALOC-01")
+    cached = next((tmp_path / "HOALOC-01" / "cache" / "media").glob("*.mp3"))
+    with cached.open("r+b") as fh:
+        fh.truncate(cached.stat().st_size // 2)
+    world.agent("HOALOC-01", tokens["HOALOC-01"])
+    wait_for(lambda: "deleted as damaged" in world.log("HOALOC-01"), 15,
+             "the damaged file to be found")
+    time.sleep(1.0)
+    assert len(world.starts("HOALOC-01")) == 1  # nothing played while the file is bad
+
+    # 5. The server is back: download again, resume at the right second, reports arrive.
+    world.serve()
+    resume = wait_for(lambda: world.starts("HOALOC-01")[1:], 20, "Hòa Lộc to resume")[0]
+    assert resume["item"] == world.starts("HOALOC-01")[0]["item"]
+    assert resume["offset_s"] == pytest.approx(late(resume), abs=0.05) and late(resume) > 5
+    assert resume["file_sha256"] == resume["sha256"] and sha256_of(cached) == resume["sha256"]
+    measured["Hòa Lộc resumed at offset"] = resume["offset_s"]
+
+    def reported() -> dict[str, set[tuple[str, str]]] | None:
+        engine = create_engine(database_url)
+        with Session(engine) as session:
+            rows = session.execute(select(Station.code, Play.item_id, Play.outcome,
+                                          Play.report_id)
+                                   .join(Station, Station.id == Play.station_id)).all()
+        engine.dispose()
+        got: dict[str, set[tuple[str, str]]] = {}
+        for code, item, outcome, _ in rows:
+            got.setdefault(code, set()).add((item.split("@")[0] + item[-4:], outcome))
+        assert len({r[3] for r in rows}) == len(rows)
+        want = {"TANTIEN-01": {("thu#1.1", "preempted"), (f"thong-bao-{number}#1.1", "played"),
+                               ("thu#2.1", "played")},
+                "HOALOC-01": {("thu#1.1", "played")}}
+        return got if got == want else None
+
+    wait_for(reported, 45, "the programme to end and every report to arrive")
+    coverage = json.loads(cli("report", "coverage", "--programme", "ban-tin", "--format",
+                              "json").stdout)
+    rows = {s["code"]: s for s in coverage["stations"]}
+    assert rows["TANTIEN-01"]["played"] >= 1 and rows["HOALOC-01"]["played"] >= 1
+    assert rows["TANTIEN-01"]["received"] and rows["HOALOC-01"]["received"]
+    emergency = json.loads(cli("report", "coverage", "--programme", f"thong-bao-{number}",
+                               "--format", "json").stdout)
+    assert {s["code"]: s["played"] for s in emergency["stations"]} == {"TANTIEN-01": 1}
+    for code in tokens:
+        status = json.loads(subprocess.run(
+            [sys.executable, "-m", "broadcaster", "agent", "status", "--cache",
+             str(tmp_path / code / "cache"), "--json"], env=world.agent_env,
+            capture_output=True, text=True, check=True).stdout)
+        assert status["unsent_reports"] == 0 and status["last_contact"]
+        assert world.stop(code) == 0
+    print("\nmeasured:", json.dumps(measured, ensure_ascii=False, indent=1))
