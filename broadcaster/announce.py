@@ -33,6 +33,9 @@ from broadcaster.stations import get_group, get_station, group_chain, list_stati
 PRIORITIES = ("normal", "high", "emergency")
 LEAD_IN = {"emergency": "bao-dong", "high": "mo-dau", "normal": "mo-dau"}
 MAX_TEXT = 5000
+# An announcement "now" starts this long after it is built: publishing a thousand stations and
+# their long-polls answering take about a second or two (see docs/benchmarks.md).
+NOW_LEAD = timedelta(seconds=3)
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -93,7 +96,7 @@ def _check(request: AnnouncementRequest, now: datetime) -> tuple[datetime, int]:
         if request.every_minutes:
             fit = math.floor((request.until - at) / timedelta(minutes=request.every_minutes)) + 1
             airings = min(airings, fit) if request.repeat > 1 else fit
-    return at.replace(microsecond=0), airings
+    return at, airings
 
 
 def _targets(app: App, target: str) -> tuple[str, list[str]]:
@@ -117,7 +120,7 @@ def _targets(app: App, target: str) -> tuple[str, list[str]]:
 def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
              ) -> Announced:
     """Speak, schedule and publish an announcement; returns it with its publication."""
-    now = (now or utcnow()).replace(microsecond=0)
+    now = now or utcnow()
     at, airings = _check(request, now)
     target, codes = _targets(app, request.target)
     # Speak before anything is stored: if every engine fails, nothing is half-made.
@@ -133,11 +136,26 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
                            clip_sha256=spoken[0].clip.sha256, created_at=now)
         session.add(row)
         session.flush()
+        announcement_id = row.id
         code = f"thong-bao-{row.id}"
         title = ("Thông báo khẩn cấp" if request.priority == "emergency" else "Thông báo") \
             + f" số {row.id}"
         save_programme(session, ProgrammeDef(code, title, (
             ItemDef("jingle", LEAD_IN[request.priority]), ItemDef("text", request.text))))
+    # Build it for every profile now, so publishing is only planning and writing.
+    planner = Planner(app)
+    with app.sessions() as session:
+        stations = list(session.scalars(select(Station).where(Station.code.in_(codes))))
+        built = {s.profile: planner.build(code, s) for s in stations}
+    if request.at is None:
+        # "Now" is when stations can have it: after speaking and building, plus the time to
+        # publish and reach them, so that none starts it late and cuts the alarm short.
+        now = max(now, utcnow())
+        at = _next_second(now + NOW_LEAD)
+    with transaction(app.sessions) as session:
+        made = session.get(Announcement, announcement_id)
+        assert made is not None
+        made.starts_at = at
         local = at.astimezone(LOCAL).replace(tzinfo=None)
         rrule = None
         if airings > 1:
@@ -149,13 +167,7 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
                           priority=request.priority,
                           on_collision="after" if request.priority == "normal" else "preempt",
                           created_at=now, updated_at=now))
-        row.programme, row.entry_code = code, code
-        announcement_id = row.id
-    # Build it for every profile now, so publishing is only planning and writing.
-    planner = Planner(app)
-    with app.sessions() as session:
-        stations = list(session.scalars(select(Station).where(Station.code.in_(codes))))
-        built = {s.profile: planner.build(code, s) for s in stations}
+        made.programme, made.entry_code = code, code
     number = _publish(app, codes, now, f"announcement {announcement_id}")
     with transaction(app.sessions) as session:
         stored = session.get(Announcement, announcement_id)
@@ -165,6 +177,10 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
     return Announced(announcement_id, code, code, at, airings, tuple(codes), number,
                      first.engine, first.fallback, max(b.duration for b in built.values())
                      // timedelta(milliseconds=1))
+
+
+def _next_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0) + timedelta(seconds=1 if moment.microsecond else 0)
 
 
 def _publish(app: App, codes: list[str], now: datetime, note: str) -> int:

@@ -43,7 +43,7 @@ def test_emergency_now_reaches_only_its_commune(province) -> None:  # type: igno
     assert len(mine) == 1 and mine[0]["priority"] == "emergency"
     assert mine[0]["title"] == f"Thông báo khẩn cấp số {number}"
     start = datetime.fromisoformat(mine[0]["start"])
-    assert abs(start - datetime.now(UTC)) < timedelta(seconds=30)
+    assert timedelta(0) < start - datetime.now(UTC) < timedelta(seconds=4)  # the lead
     # Spoken with the alarm tone first: longer than the 3 s tone.
     assert mine[0]["media"]["duration_ms"] > 3000 + 3000
     for code, data in before.items():  # carried over byte for byte
