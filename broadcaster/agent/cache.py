@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster.agent.playlist import SHA256, MediaRef
+from broadcaster.fsutil import fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +38,6 @@ def sha256_of(path: Path, block: int = 1024 * 1024) -> str:
         while chunk := fh.read(block):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename inside ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

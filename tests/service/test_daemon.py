@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +16,7 @@ from broadcaster.service import Daemon
 from broadcaster.service.leader import FileLeadership, PostgresLeadership, leadership_for
 from broadcaster.web import Metrics
 from tests.conftest import EXAMPLE
+from tests.helpers import wait_for
 
 
 def runs(metrics: Metrics, job: str) -> float:
@@ -25,13 +24,6 @@ def runs(metrics: Metrics, job: str) -> float:
                                               {"job": job, "result": "ok"})
     return value or 0.0
 
-
-def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return result
 
 
 def test_missed_runs_run_once_after_downtime(app: App) -> None:

@@ -11,14 +11,15 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -28,15 +29,12 @@ from sqlalchemy.orm import Session
 from broadcaster.db import Clip, DocumentRevision
 from broadcaster.media.store import sha256_file
 from tests.conftest import EXAMPLE
+from tests.helpers import free_port, wait_for
 from tests.publish.test_publication import SCHEDULE
 
 JSON = "/api/v1/stations/{}/playlist.json"
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Service:
@@ -114,13 +112,6 @@ def service(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Service
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
-
-def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return result
 
 
 def play_with_mpv(base: str, code: str, token: str, client: httpx.Client) -> None:
@@ -203,8 +194,10 @@ def test_province_day(service, tmp_path: Path) -> None:  # type: ignore[no-untyp
                          "outcome": "played"}]}
     posted = client.post("/api/v1/stations/TANTIEN-01/reports", headers=own, json=report)
     assert posted.status_code == 200 and posted.json()["received"] == 1
+    until = (datetime.now(UTC) + timedelta(hours=1)).astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
     coverage = json.loads(svc.command("report", "coverage", "--programme",
-                                      f"thong-bao-{announcement}", "--format", "json").stdout)
+                                      f"thong-bao-{announcement}", "--until", until,
+                                      "--format", "json").stdout)
     rows = {s["code"]: s for s in coverage["stations"]}
     assert set(rows) == {"TANTIEN-01"}
     assert rows["TANTIEN-01"]["received"] and rows["TANTIEN-01"]["played"] >= 1
