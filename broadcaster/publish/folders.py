@@ -147,7 +147,7 @@ def write_folder(target: Path, files: Mapping[str, bytes],
         _parallel(_write, [(f"{tmp}/{name}", data) for name, data in files.items()])
         _parallel(_link, [(source, f"{tmp}/{name}") for name, source in (links or {}).items()])
         # Durable before the rename: every folder's entries (the files synced themselves).
-        _parallel(_fsync, [(tmp,), *((f"{tmp}/{name}",) for name in folders)])
+        _parallel(fsync_dir, [(Path(tmp),), *((Path(tmp, name),) for name in folders)])
         os.rename(tmp, target)
         fsync_dir(target.parent)
     except BaseException:
@@ -169,14 +169,6 @@ def _write(path: str, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
         os.fsync(fd)
     finally:
         os.close(fd)
