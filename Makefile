@@ -22,7 +22,7 @@ test: $(STAMP) tools
 
 # Programs the tests drive that no wheel ships: a real player (mpv) for the M3U8 test.
 # Installed from Debian when running as root (CI); otherwise named in a clear error.
-TOOLS := mpv
+TOOLS := mpv chromium
 tools:
 	@for tool in $(TOOLS); do command -v $$tool >/dev/null && continue; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -100,4 +100,5 @@ from broadcaster.cli import (  # noqa: E402,F401  (register the commands)
     serve,
     speech,
     stations,
+    users,
 )

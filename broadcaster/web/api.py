@@ -182,6 +182,9 @@ def create_app(app: App, settings: WebSettings | None = None,
             raise ApiError(404, f"there is no media file {name}") from None
         return _media_response(request, path, sha256, ext, size)
 
+    from broadcaster.web.ui import include_ui  # the operators' pages, under /ui/
+
+    include_ui(api, app)
     return api
 
 

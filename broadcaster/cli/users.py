@@ -1,0 +1,60 @@
+"""``users`` commands: accounts of the web UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from broadcaster.cli import Context, echo_json, main, pass_ctx
+from broadcaster.db import transaction
+from broadcaster.errors import InputError
+from broadcaster.users import ROLES, add_user, list_users
+
+
+@main.group(short_help="Add and list web UI users.")
+def users() -> None:
+    """Accounts of the operators' web UI (admin, editor of one group, viewer)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True,
+              help="admin: everything; editor: one group and below; viewer: read only.")
+@click.option("--group", help="The group an editor may edit (its code).")
+@click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the password from the first line of this file (default: prompt).")
+@pass_ctx
+def users_add(ctx: Context, name: str, role: str, group: str | None,
+              password_file: Path | None) -> None:
+    """Create a user; the password is prompted for (twice) unless --password-file is given."""
+    if password_file is not None:
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"{password_file}: cannot read the password ({exc.strerror})"
+                             ) from None
+        password = lines[0] if lines else ""
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with transaction(ctx.app.sessions) as session:
+        user = add_user(session, name, role, password, group)
+    scope = f" of group {user.group}" if user.group else ""
+    click.echo(f"user {user.name} added: {user.role}{scope}; sign in at /ui/")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_ctx
+def users_list(ctx: Context, as_json: bool) -> None:
+    """List users with their role and group."""
+    with ctx.app.sessions() as session:
+        rows = [{"name": u.name, "role": u.role, "group": u.group_code,
+                 "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None}
+                for u in list_users(session)]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<20} {row['role']:<7} {row['group'] or '-':<20} "
+                   f"{row['last_login_at'] or 'never signed in'}")

@@ -1,0 +1,42 @@
+"""The operators' web UI (Vietnamese, server-rendered), mounted on the station API's app.
+
+Routes are thin: they check the session, the CSRF token and the role, then call the same
+functions as the CLI (documents, speech, schedule.sync, publish.publication, coverage,
+announce) and render a Jinja2 template. Pages live under ``/ui/``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from broadcaster.app import App
+from broadcaster.users import ensure_first_admin
+from broadcaster.web.ui import _documents, _operations, _schedule, _signin
+from broadcaster.web.ui._core import UI, Refused
+
+log = logging.getLogger(__name__)
+
+__all__ = ["include_ui"]
+
+
+def include_ui(api: FastAPI, app: App) -> None:
+    """Add the web UI to ``api``; with no users yet, create ``admin`` (see
+    :func:`broadcaster.users.ensure_first_admin`)."""
+    ensure_first_admin(app.sessions, app.config.home)
+    ui = UI(app)
+    router = APIRouter(prefix="/ui", include_in_schema=False)
+    for module in (_signin, _documents, _schedule, _operations):
+        module.routes(router, ui)
+    api.include_router(router)
+    api.mount("/ui/static", StaticFiles(directory=Path(__file__).parent / "static"),
+              name="ui-static")
+
+    @api.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        return ui.refused(request, exc)

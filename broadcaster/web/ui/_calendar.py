@@ -1,0 +1,77 @@
+"""A week of schedule entries laid out by day for the calendar page (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from dateutil.rrule import rrulestr
+
+from broadcaster.db.models import Entry
+
+WEEKDAYS = ("Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy", "Chủ nhật")
+RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One airing of an entry on the calendar (local wall-clock time)."""
+
+    at: time
+    entry: str
+    target: str
+    what: str
+    priority: str
+    recurring: bool
+    conflict: bool = False
+
+
+@dataclass(frozen=True)
+class Day:
+    """A day of the week and its slots, by time."""
+
+    day: date
+    name: str
+    slots: tuple[Slot, ...]
+
+
+def monday_of(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def week(entries: Sequence[Entry], monday: date) -> list[Day]:
+    """The airings of ``entries`` in the week starting ``monday``; two airings of the same
+    target at the same minute are marked as a conflict."""
+    start = datetime.combine(monday, time())
+    end = start + timedelta(days=7)
+    found: dict[date, list[Slot]] = {monday + timedelta(days=i): [] for i in range(7)}
+    for e in entries:
+        what = e.programme or f"clip {(e.clip_sha256 or '')[:12]}"
+        if e.rrule and e.start_time:
+            first = datetime.combine(e.valid_from or monday - timedelta(days=400),
+                                     time.fromisoformat(e.start_time))
+            moments = rrulestr(e.rrule, dtstart=first).between(start, end, inc=True)
+            if e.valid_until:
+                moments = [m for m in moments if m.date() <= e.valid_until]
+        elif e.start_at:
+            moment = datetime.fromisoformat(e.start_at)
+            moments = [moment] if start <= moment < end else []
+        else:
+            moments = []
+        for m in moments:
+            found[m.date()].append(Slot(m.time(), e.code, e.target, what, e.priority,
+                                        bool(e.rrule)))
+    days = []
+    for i, (day, slots) in enumerate(sorted(found.items())):
+        seen: dict[tuple[time, str], int] = {}
+        for s in slots:
+            seen[(s.at.replace(second=0), s.target)] = seen.get((s.at.replace(second=0),
+                                                                  s.target), 0) + 1
+        marked = tuple(sorted(
+            (Slot(s.at, s.entry, s.target, s.what, s.priority, s.recurring,
+                  seen[(s.at.replace(second=0), s.target)] > 1) for s in slots),
+            key=lambda s: (s.at, s.entry)))
+        days.append(Day(day, WEEKDAYS[i], marked))
+    return days

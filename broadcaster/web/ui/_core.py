@@ -1,0 +1,168 @@
+"""Sessions, CSRF, roles and page rendering of the web UI.
+
+The session is a cookie signed with ``itsdangerous`` (secret: HOME/ui-secret, made once, mode
+0600) holding the user id and a per-session CSRF token; it is HttpOnly, SameSite=Lax, and
+Secure whenever the request came over HTTPS. Every POST must carry the token as the form
+field ``csrf``: a form without it is refused with 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from broadcaster.app import App
+from broadcaster.errors import NotFound
+from broadcaster.users import Operator, get_operator
+
+COOKIE = "broadcaster_ui"
+MAX_AGE_S = 12 * 3600
+SECRET_FILE = "ui-secret"
+T = TypeVar("T")
+
+ROLE_NAMES = {"admin": "quản trị", "editor": "biên tập", "viewer": "chỉ xem"}
+
+
+class Refused(Exception):
+    """A request the UI answers with a page (403, 404) or a redirect (303 to sign-in)."""
+
+    def __init__(self, status: int, message: str, location: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.location = status, message, location
+
+
+def load_secret(home: Path) -> str:
+    """The signing secret in HOME/ui-secret, generated on first use (mode 0600)."""
+    path = home / SECRET_FILE
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        home.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_text(encoding="ascii").strip()
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secret + "\n")
+        return secret
+
+
+class UI:
+    """What every page needs: the app, the templates and the session signer."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.signer = URLSafeTimedSerializer(load_secret(app.config.home),
+                                             salt="broadcaster-ui-session")
+        self.templates = Environment(
+            loader=FileSystemLoader(Path(__file__).parent / "templates"),
+            autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+    # -- session -------------------------------------------------------------------------
+
+    def session(self, request: Request) -> dict[str, Any]:
+        """The signed session of this request (a new one with a fresh CSRF token if none)."""
+        cached = getattr(request.state, "ui_session", None)
+        if cached is not None:
+            return cached
+        data: dict[str, Any] = {}
+        raw = request.cookies.get(COOKIE)
+        if raw:
+            try:
+                data = dict(self.signer.loads(raw, max_age=MAX_AGE_S))
+            except BadSignature:
+                data = {}
+        if not isinstance(data.get("csrf"), str):
+            data = {"csrf": secrets.token_urlsafe(32)}
+            request.state.ui_session_dirty = True
+        request.state.ui_session = data
+        return data
+
+    def start(self, request: Request, user_id: int | None) -> None:
+        """Sign in (or out, with None): a new session and a new CSRF token."""
+        request.state.ui_session = {"csrf": secrets.token_urlsafe(32)} | (
+            {"uid": user_id} if user_id is not None else {})
+        request.state.ui_session_dirty = True
+
+    def save(self, request: Request, response: Response) -> Response:
+        """Set the session cookie when the session is new or changed."""
+        if getattr(request.state, "ui_session_dirty", False):
+            response.set_cookie(COOKIE, self.signer.dumps(self.session(request)),
+                                max_age=MAX_AGE_S, path="/", httponly=True, samesite="lax",
+                                secure=request.url.scheme == "https")
+        return response
+
+    async def user(self, request: Request) -> Operator:
+        """The signed-in user, or a redirect to the sign-in page."""
+        uid = self.session(request).get("uid")
+        if isinstance(uid, int):
+            try:
+                return await self.call(self._operator, uid)
+            except NotFound:
+                pass
+        raise Refused(303, "Xin mời đăng nhập.", "/ui/dang-nhap")
+
+    def _operator(self, uid: int) -> Operator:
+        with self.app.sessions() as session:
+            return get_operator(session, uid)
+
+    async def editor(self, request: Request) -> Operator:
+        """The signed-in user, who must be allowed to change things."""
+        user = await self.user(request)
+        if not user.can_edit:
+            raise Refused(403, "Tài khoản chỉ xem không được thay đổi dữ liệu.")
+        return user
+
+    async def form(self, request: Request) -> FormData:
+        """The POSTed form, after checking its CSRF token (403 without a valid one)."""
+        form = await request.form()
+        token = form.get("csrf")
+        expected = self.session(request).get("csrf", "")
+        if not isinstance(token, str) or not token or \
+                not hmac.compare_digest(token.encode(), str(expected).encode()):
+            raise Refused(403, "Biểu mẫu không hợp lệ hoặc đã hết hạn (thiếu mã chống giả "
+                               "mạo CSRF). Hãy tải lại trang và thử lại.")
+        return form
+
+    # -- answers -------------------------------------------------------------------------
+
+    async def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking function (database, speech, publishing) off the event loop."""
+        return await run_in_threadpool(func, *args, **kwargs)
+
+    def page(self, request: Request, template: str, user: Operator | None, status: int = 200,
+             **context: Any) -> Response:
+        """Render ``template`` with the user, the CSRF token and the flash message."""
+        session = self.session(request)
+        flash = session.pop("flash", None)
+        if flash is not None:
+            request.state.ui_session_dirty = True
+        html = self.templates.get_template(template).render(
+            user=user, role_names=ROLE_NAMES, csrf=session["csrf"], flash=flash,
+            path=request.url.path, **context)
+        return self.save(request, HTMLResponse(html, status))
+
+    def redirect(self, request: Request, location: str, flash: str | None = None) -> Response:
+        """303 to ``location`` with a message shown on the next page."""
+        if flash:
+            self.session(request)["flash"] = flash
+            request.state.ui_session_dirty = True
+        return self.save(request, RedirectResponse(location, 303))
+
+    def refused(self, request: Request, exc: Refused) -> Response:
+        """The answer to a :class:`Refused`."""
+        if exc.location:
+            return self.redirect(request, exc.location, exc.message)
+        return self.page(request, "error.html", None, exc.status, message=exc.message)

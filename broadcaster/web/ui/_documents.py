@@ -1,0 +1,87 @@
+"""Documents: upload, list, original next to spoken text, play, "đọc là" readings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from broadcaster.audit import record
+from broadcaster.db import transaction
+from broadcaster.documents import list_documents
+from broadcaster.errors import BroadcasterError
+from broadcaster.web.ui import _speech
+from broadcaster.web.ui._core import UI, Refused
+
+
+def routes(router: APIRouter, ui: UI) -> None:
+    """Register the pages of this module."""
+
+    def audit(user: str, action: str, subject: str, detail: str = "") -> None:
+        with transaction(ui.app.sessions) as session:
+            record(session, user, action, subject, detail)
+
+    def documents() -> list[object]:
+        with ui.app.sessions() as session:
+            docs = list_documents(session)
+            for d in docs:
+                _ = d.current
+            return list(docs)
+
+    @router.get("/van-ban")
+    async def list_page(request: Request) -> Response:
+        user = await ui.user(request)
+        return ui.page(request, "documents.html", user, documents=await ui.call(documents))
+
+    @router.post("/van-ban")
+    async def upload(request: Request) -> Response:
+        user = await ui.editor(request)
+        form = await ui.form(request)
+        file = form.get("file")
+        if not isinstance(file, UploadFile) or not file.filename:
+            return ui.redirect(request, "/ui/van-ban", "Hãy chọn một tệp .txt, .md hoặc .docx.")
+        data = await file.read()
+        try:
+            result = await ui.call(_speech.upload, ui.app, file.filename, data)
+            await ui.call(_speech.speak, ui.app, result.document_id)
+        except BroadcasterError as exc:
+            return ui.redirect(request, "/ui/van-ban", f"Không nhận được tệp: {exc}")
+        await ui.call(audit, user.name, "tải văn bản lên", f"văn bản {result.key}",
+                      f"phiên bản {result.revision} ({result.status})")
+        return ui.redirect(request, f"/ui/van-ban/{result.document_id}",
+                           f"Đã lưu văn bản {result.key}, phiên bản {result.revision}.")
+
+    @router.get("/van-ban/{doc_id}")
+    async def show(request: Request, doc_id: int) -> Response:
+        user = await ui.user(request)
+        try:
+            found = await ui.call(_speech.view, ui.app, doc_id)
+        except BroadcasterError as exc:
+            raise Refused(404, f"Không có văn bản {doc_id}.") from exc
+        return ui.page(request, "document.html", user, view=found)
+
+    @router.post("/van-ban/{doc_id}/doc")
+    async def speak(request: Request, doc_id: int) -> Response:
+        user = await ui.editor(request)
+        await ui.form(request)
+        try:
+            clip = await ui.call(_speech.speak, ui.app, doc_id)
+        except BroadcasterError as exc:
+            return ui.redirect(request, f"/ui/van-ban/{doc_id}", f"Không đọc được: {exc}")
+        await ui.call(audit, user.name, "đọc văn bản", f"văn bản {doc_id}", f"clip {clip.id}")
+        return ui.redirect(request, f"/ui/van-ban/{doc_id}", "Đã đọc xong.")
+
+    @router.post("/van-ban/{doc_id}/doc-la")
+    async def reading(request: Request, doc_id: int) -> Response:
+        user = await ui.editor(request)
+        form = await ui.form(request)
+        written, spoken = str(form.get("written", "")), str(form.get("spoken", ""))
+        try:
+            await ui.call(_speech.add_reading, ui.app, written, spoken)
+            await ui.call(_speech.speak, ui.app, doc_id)
+        except BroadcasterError as exc:
+            return ui.redirect(request, f"/ui/van-ban/{doc_id}", f"Không thêm được: {exc}")
+        await ui.call(audit, user.name, "thêm cách đọc", written, f"đọc là {spoken}")
+        return ui.redirect(request, f"/ui/van-ban/{doc_id}",
+                           f"Đã thêm: “{written}” đọc là “{spoken}”. Nghe bản mới ở trên.")

@@ -1,0 +1,159 @@
+"""Schedule (week calendar, add and remove entries) and programmes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from broadcaster.audit import record
+from broadcaster.db import transaction
+from broadcaster.db.models import Entry, Programme, utcnow
+from broadcaster.documents import list_documents
+from broadcaster.errors import BroadcasterError, InputError
+from broadcaster.programme import ProgrammeDef
+from broadcaster.schedule.spec import PRIORITIES, EntrySpec
+from broadcaster.schedule.sync import remove_entry, save_entry
+from broadcaster.stations import DEFAULT_TIMEZONE, list_groups, list_stations
+from broadcaster.users import Operator, may_edit_entry, may_edit_target
+from broadcaster.web.ui import _speech
+from broadcaster.web.ui._calendar import RRULE_DAYS, WEEKDAYS, monday_of, week
+from broadcaster.web.ui._core import UI, Refused
+
+PRIORITY_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
+
+
+def _targets(ui: UI, user: Operator) -> dict[str, Any]:
+    """Groups and stations, and which of them the user may schedule for."""
+    with ui.app.sessions() as session:
+        groups = [(g.code, g.name, may_edit_target(session, user, g.code))
+                  for g in list_groups(session)]
+        stations = [(s.code, s.name, may_edit_target(session, user, s.code))
+                    for s in list_stations(session)]
+    return {"groups": groups, "stations": stations}
+
+
+def _calendar(ui: UI, target: str, monday: date) -> dict[str, Any]:
+    with ui.app.sessions() as session:
+        query = select(Entry).order_by(Entry.code)
+        if target:
+            query = query.where(Entry.target == target)
+        entries = list(session.scalars(query))
+        docs = [(d.id, d.key, d.title) for d in list_documents(session)]
+        programmes = list(session.scalars(select(Programme.code).order_by(Programme.code)))
+    return {"days": week(entries, monday), "entries": entries, "documents": docs,
+            "programmes": programmes}
+
+
+def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
+    code = str(form.get("code", "")).strip()
+    target = str(form.get("target", "")).strip()
+    priority = str(form.get("priority", "normal"))
+    if priority not in PRIORITIES:
+        raise InputError(f"mức ưu tiên {priority!r} không hợp lệ")
+    programme = str(form.get("programme", "")).strip() or None
+    clip = None
+    document = str(form.get("document", "")).strip()
+    if document and not programme:
+        clip = _speech.latest_clip(ui.app, int(document)).sha256
+    if not programme and not clip:
+        raise InputError("hãy chọn một văn bản hoặc một chương trình")
+    if not code:
+        raise InputError("hãy đặt mã cho mục lịch")
+    days = [d for d in form.getlist("days") if d in RRULE_DAYS]
+    try:
+        if days:
+            at = time.fromisoformat(str(form.get("time", "")))
+            return EntrySpec(code, programme, clip, target, start_time=at,
+                             rrule=f"FREQ=WEEKLY;BYDAY={','.join(days)}",
+                             valid_from=utcnow().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date(),
+                             priority=priority)
+        when = datetime.fromisoformat(str(form.get("start_at", "")))
+    except ValueError:
+        raise InputError("thời gian không hợp lệ: chọn ngày giờ, hoặc giờ và các thứ "
+                         "trong tuần") from None
+    return EntrySpec(code, programme, clip, target, start_at=when.replace(second=0),
+                     priority=priority)
+
+
+def routes(router: APIRouter, ui: UI) -> None:
+    """Register the pages of this module."""
+
+    @router.get("/lich-phat")
+    async def schedule_page(request: Request) -> Response:
+        user = await ui.user(request)
+        target = request.query_params.get("target", "")
+        try:
+            day = date.fromisoformat(request.query_params.get("week", ""))
+        except ValueError:
+            day = utcnow().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
+        monday = monday_of(day)
+        data = await ui.call(_calendar, ui, target, monday)
+        targets = await ui.call(_targets, ui, user)
+        return ui.page(request, "schedule.html", user, target=target, monday=monday,
+                       weekdays=list(zip(RRULE_DAYS, WEEKDAYS, strict=True)),
+                       priorities=PRIORITY_NAMES, **data, **targets)
+
+    @router.post("/lich-phat")
+    async def save(request: Request) -> Response:
+        user = await ui.editor(request)
+        form = await ui.form(request)
+
+        def run() -> str:
+            spec = _entry_from_form(ui, form)
+            with transaction(ui.app.sessions) as session:
+                if not may_edit_target(session, user, spec.target):
+                    raise Refused(403, f"Tài khoản {user.name} không được xếp lịch cho "
+                                       f"{spec.target}.")
+                if session.scalar(select(Entry).where(Entry.code == spec.id)) is not None \
+                        and not may_edit_entry(session, user, spec.id):
+                    raise Refused(403, f"Tài khoản {user.name} không được sửa mục {spec.id}.")
+                status = save_entry(session, spec)
+                record(session, user.name, "sửa lịch phát", f"mục {spec.id}",
+                       f"{status}: {spec.target}, {spec.start_at or spec.start_time} "
+                       f"{spec.rrule or ''} ({spec.priority})")
+            return status
+
+        try:
+            status = await ui.call(run)
+        except BroadcasterError as exc:
+            return ui.redirect(request, "/ui/lich-phat", f"Không lưu được: {exc}")
+        names = {"added": "Đã thêm", "changed": "Đã sửa", "unchanged": "Không đổi"}
+        return ui.redirect(request, "/ui/lich-phat",
+                           f"{names[status]} mục lịch. Bản nháp: hãy xuất bản để các đài "
+                           "nhận được.")
+
+    @router.post("/lich-phat/xoa")
+    async def remove(request: Request) -> Response:
+        user = await ui.editor(request)
+        form = await ui.form(request)
+        code = str(form.get("code", ""))
+
+        def run() -> None:
+            with transaction(ui.app.sessions) as session:
+                if not may_edit_entry(session, user, code):
+                    raise Refused(403, f"Tài khoản {user.name} không được xóa mục {code}.")
+                remove_entry(session, code)
+                record(session, user.name, "xóa mục lịch", f"mục {code}")
+
+        try:
+            await ui.call(run)
+        except BroadcasterError as exc:
+            return ui.redirect(request, "/ui/lich-phat", f"Không xóa được: {exc}")
+        return ui.redirect(request, "/ui/lich-phat", f"Đã xóa mục {code}.")
+
+    @router.get("/chuong-trinh")
+    async def programmes_page(request: Request) -> Response:
+        user = await ui.user(request)
+
+        def load() -> list[ProgrammeDef]:
+            with ui.app.sessions() as session:
+                return [ProgrammeDef.from_json(p.definition) for p in
+                        session.scalars(select(Programme).order_by(Programme.code))]
+
+        return ui.page(request, "programmes.html", user, programmes=await ui.call(load))

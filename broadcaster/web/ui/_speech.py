@@ -1,0 +1,107 @@
+"""The document side of the UI: upload, speak, and the operators' "đọc là" lexicon.
+
+Readings added in the UI go to HOME/lexicon-ui.tsv (``written<TAB>spoken``), merged over the
+configured lexicon when the UI speaks a document. Add that file to the ``lexicon`` setting to
+make the daemon and the CLI read the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from broadcaster.app import App
+from broadcaster.db import transaction
+from broadcaster.db.models import Clip, Document
+from broadcaster.documents import FORMATS, AddResult, add_document, get_document, read_document
+from broadcaster.errors import InputError
+from broadcaster.speech import text_request
+from broadcaster.text import Lexicon
+from broadcaster.text.lexicon import parse_lines
+from broadcaster.text.normalize import normalize
+
+UI_LEXICON = "lexicon-ui.tsv"
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document with its text as written and as spoken, and its clips (newest first)."""
+
+    document: Document
+    original: str
+    spoken: str
+    clips: list[Clip]
+
+
+def ui_lexicon_path(app: App) -> Path:
+    """HOME/lexicon-ui.tsv."""
+    return app.config.home / UI_LEXICON
+
+
+def lexicon(app: App) -> Lexicon:
+    """The configured lexicon with the UI's readings over it."""
+    path = ui_lexicon_path(app)
+    return app.lexicon.merged(Lexicon.from_file(path)) if path.is_file() else app.lexicon
+
+
+def add_reading(app: App, written: str, spoken: str) -> None:
+    """Add (or replace) ``written`` read as ``spoken`` in HOME/lexicon-ui.tsv."""
+    written, spoken = written.strip(), " ".join(spoken.split())
+    if not written or not spoken or "\t" in written or "\n" in written:
+        raise InputError("cần cả chữ viết và cách đọc (không có dấu tab)")
+    path = ui_lexicon_path(app)
+    entries = parse_lines(path.read_text(encoding="utf-8").splitlines(), str(path)) \
+        if path.is_file() else {}
+    entries[written] = spoken
+    Lexicon(entries)  # validates
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(f"{w}\t{s}\n" for w, s in entries.items()), encoding="utf-8")
+    tmp.replace(path)
+
+
+def upload(app: App, filename: str, data: bytes) -> AddResult:
+    """Store an uploaded .txt/.md/.docx file as a document (or a new revision)."""
+    name = Path(filename or "").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"{name or 'tệp'}: chỉ nhận tệp {', '.join(sorted(FORMATS))}")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, name)
+        path.write_bytes(data)
+        parsed = read_document(path, app.config.max_document_bytes)
+    with transaction(app.sessions) as session:
+        return add_document(session, parsed)
+
+
+def speak(app: App, ref: int | str) -> Clip:
+    """Speak the current revision of a document with the UI's lexicon; its clip."""
+    with app.sessions() as session:
+        doc = get_document(session, ref)
+        text, speech, revision = doc.current.text, dict(doc.speech), doc.current.id
+    request = text_request(app.config, text, speech=speech, revision_id=revision)
+    spoken = normalize(text, dialect=request.dialect, lexicon=lexicon(app))  # type: ignore[arg-type]
+    return app.renderer.render(dataclasses.replace(request, spoken=spoken)).clip
+
+
+def view(app: App, ref: int | str) -> DocumentView:
+    """A document, its spoken text and its clips."""
+    with app.sessions() as session:
+        doc = get_document(session, ref)
+        text = doc.current.text
+        clips = list(session.scalars(select(Clip)
+                                     .where(Clip.document_revision_id == doc.current.id)
+                                     .order_by(Clip.id.desc())))
+        _ = doc.revisions  # loaded for the template
+    spoken = normalize(text, dialect=app.config.dialect, lexicon=lexicon(app))  # type: ignore[arg-type]
+    return DocumentView(doc, text, spoken, clips)
+
+
+def latest_clip(app: App, ref: int | str) -> Clip:
+    """The newest clip of a document's current revision, speaking it if there is none."""
+    found = view(app, ref).clips
+    return found[0] if found else speak(app, ref)
