@@ -57,6 +57,7 @@ def test_operator_week(site, sign_in, database_url) -> None:  # type: ignore[no-
     expect(page.locator(".flash")).to_contain_text("Đã thêm mục lịch")
     page.goto(f"{site.url}/ui/lich-phat?week={when.date().isoformat()}")
     expect(page.locator(".slot", has_text="08:00")).to_have_count(1)
+    expect(page.locator(".slot", has_text="08:00")).to_contain_text("nghi-quyet-tom-tat")
     shot(page, "lich-phat", name)
 
     page.get_by_role("link", name="Xuất bản").click()
@@ -69,6 +70,7 @@ def test_operator_week(site, sign_in, database_url) -> None:  # type: ignore[no-
     page.get_by_role("link", name="Phủ sóng").click()
     groups = page.locator("#coverage-groups")
     expect(groups).to_contain_text("Các xã")
+    expect(groups).to_contain_text("Tổng: tất cả các đài")
     expect(page.locator("#coverage-stations")).to_contain_text("TANTIEN-01")
     shot(page, "phu-song", name)
 

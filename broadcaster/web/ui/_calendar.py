@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -41,14 +41,18 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def week(entries: Sequence[Entry], monday: date) -> list[Day]:
+def week(entries: Sequence[Entry], monday: date,
+         clip_names: Mapping[str, str] | None = None) -> list[Day]:
     """The airings of ``entries`` in the week starting ``monday``; two airings of the same
-    target at the same minute are marked as a conflict."""
+    target at the same minute are marked as a conflict. ``clip_names`` names clips (by sha256)
+    after their documents."""
+    clip_names = clip_names or {}
     start = datetime.combine(monday, time())
     end = start + timedelta(days=7)
     found: dict[date, list[Slot]] = {monday + timedelta(days=i): [] for i in range(7)}
     for e in entries:
-        what = e.programme or f"clip {(e.clip_sha256 or '')[:12]}"
+        what = e.programme or clip_names.get(e.clip_sha256 or "") \
+            or f"clip {(e.clip_sha256 or '')[:12]}"
         if e.rrule and e.start_time:
             first = datetime.combine(e.valid_from or monday - timedelta(days=400),
                                      time.fromisoformat(e.start_time))

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from broadcaster.audit import record
 from broadcaster.db import transaction
-from broadcaster.db.models import Entry, Programme, utcnow
+from broadcaster.db.models import Clip, Document, DocumentRevision, Entry, Programme, utcnow
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.programme import ProgrammeDef
@@ -46,8 +46,14 @@ def _calendar(ui: UI, target: str, monday: date) -> dict[str, Any]:
         entries = list(session.scalars(query))
         docs = [(d.id, d.key, d.title) for d in list_documents(session)]
         programmes = list(session.scalars(select(Programme.code).order_by(Programme.code)))
-    return {"days": week(entries, monday), "entries": entries, "documents": docs,
-            "programmes": programmes}
+        shas = {e.clip_sha256 for e in entries if e.clip_sha256}
+        names: dict[str, str] = {sha: key for sha, key in session.execute(
+            select(Clip.sha256, Document.key)
+            .join(DocumentRevision, Clip.document_revision_id == DocumentRevision.id)
+            .join(Document, DocumentRevision.document_id == Document.id)
+            .where(Clip.sha256.in_(shas)))} if shas else {}
+    return {"days": week(entries, monday, names), "entries": entries, "documents": docs,
+            "programmes": programmes, "clip_names": names}
 
 
 def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
