@@ -42,7 +42,7 @@ def site(serve, app, province, tmp_path: Path):  # type: ignore[no-untyped-def] 
 
     class Site:
         url = str(client.base_url).rstrip("/")
-        cli = province
+        cli = staticmethod(province)
 
         def user(self, name: str, role: str, group: str | None = None) -> str:
             args = ["users", "add", name, "--role", role, "--password-file", str(password_file)]

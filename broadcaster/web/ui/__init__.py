@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from broadcaster.app import App
 from broadcaster.users import ensure_first_admin
-from broadcaster.web.ui import _documents, _operations, _schedule, _signin
+from broadcaster.web.ui import _documents, _operations, _programmes, _schedule, _signin
 from broadcaster.web.ui._core import UI, Refused
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def include_ui(api: FastAPI, app: App) -> None:
     ensure_first_admin(app.sessions, app.config.home)
     ui = UI(app)
     router = APIRouter(prefix="/ui", include_in_schema=False)
-    for module in (_signin, _documents, _schedule, _operations):
+    for module in (_signin, _documents, _programmes, _schedule, _operations):
         module.routes(router, ui)
     api.include_router(router)
     api.mount("/ui/static", StaticFiles(directory=Path(__file__).parent / "static"),

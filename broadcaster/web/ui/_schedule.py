@@ -1,4 +1,4 @@
-"""Schedule (week calendar, add and remove entries) and programmes."""
+"""Schedule: the week calendar, adding and removing entries."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from broadcaster.db import transaction
 from broadcaster.db.models import Clip, Document, DocumentRevision, Entry, Programme, utcnow
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError, InputError
-from broadcaster.programme import ProgrammeDef
 from broadcaster.schedule.spec import PRIORITIES, EntrySpec
 from broadcaster.schedule.sync import remove_entry, save_entry
 from broadcaster.stations import DEFAULT_TIMEZONE, list_groups, list_stations
@@ -152,14 +151,3 @@ def routes(router: APIRouter, ui: UI) -> None:
         except BroadcasterError as exc:
             return ui.redirect(request, "/ui/lich-phat", f"Không xóa được: {exc}")
         return ui.redirect(request, "/ui/lich-phat", f"Đã xóa mục {code}.")
-
-    @router.get("/chuong-trinh")
-    async def programmes_page(request: Request) -> Response:
-        user = await ui.user(request)
-
-        def load() -> list[ProgrammeDef]:
-            with ui.app.sessions() as session:
-                return [ProgrammeDef.from_json(p.definition) for p in
-                        session.scalars(select(Programme).order_by(Programme.code))]
-
-        return ui.page(request, "programmes.html", user, programmes=await ui.call(load))

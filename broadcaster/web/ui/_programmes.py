@@ -1,0 +1,187 @@
+"""Programmes: compose one from documents, jingles/tones and text, save it, and listen to it.
+
+Saving goes through :func:`broadcaster.programme.save_programme` (the function the schedule
+files use); listening builds the programme with ``App.builder`` for the loudspeaker profile,
+as the planner does for a loudspeaker station, and plays its first part from ``/media/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from broadcaster.app import App
+from broadcaster.audit import record
+from broadcaster.db import transaction
+from broadcaster.db.models import Clip, Programme
+from broadcaster.documents import list_documents
+from broadcaster.errors import BroadcasterError, InputError, NotFound
+from broadcaster.programme import (
+    ASSET_DIRS,
+    ITEM_KINDS,
+    ItemDef,
+    ProgrammeDef,
+    get_programme,
+    parse_item,
+    save_programme,
+)
+from broadcaster.stations import list_stations
+from broadcaster.web.ui._core import UI
+
+LISTEN_PROFILE = "loudspeaker"
+BLANK_ROWS = 4
+_NAMES = {"jingle": "nhạc hiệu / tín hiệu", "document": "văn bản", "text": "lời đọc",
+              "ident": "giới thiệu đài", "silence": "khoảng lặng (vd. 2s)",
+              "file": "tệp ghi âm", "relay": "tiếp sóng (URL|30m|tệp dự phòng)"}
+KIND_NAMES = {kind: _NAMES.get(kind, kind) for kind in ITEM_KINDS}  # every kind
+SAVED = {"added": "Đã thêm", "changed": "Đã sửa", "unchanged": "Không đổi"}
+
+
+@dataclass(frozen=True)
+class Listening:
+    """A programme built for listening: its exact length and its first part's clip."""
+
+    duration: timedelta
+    parts: int
+    first: Clip | None
+
+
+def item_value(item: ItemDef) -> str:
+    """The text of an item as the form shows it (the inverse of :func:`parse_item`)."""
+    if item.kind == "silence":
+        return f"{(item.duration_ms or 0) / 1000:g}s"
+    if item.kind == "relay":
+        return f"{item.value}|{(item.duration_ms or 0) // 1000}s" + \
+            (f"|{item.fallback}" if item.fallback else "")
+    return item.value
+
+
+def programme_from_form(form: Any) -> ProgrammeDef:
+    """The programme the form describes: code, title, and the (kind, value) rows in order;
+    rows with an empty value are left out."""
+    code = str(form.get("code", "")).strip()
+    title = str(form.get("title", "")).strip()
+    if not code:
+        raise InputError("hãy đặt mã cho chương trình")
+    if not title:
+        raise InputError("hãy đặt tên cho chương trình")
+    items = []
+    for index, (kind, value) in enumerate(zip(form.getlist("kind"), form.getlist("value"),
+                                              strict=False), 1):
+        value = str(value).strip()
+        if not value:
+            continue
+        try:
+            items.append(parse_item(f"{kind}:{value}"))
+        except InputError as exc:
+            raise InputError(f"thành phần {index}: {exc}") from None
+    if not items:
+        raise InputError(f"chương trình {code} chưa có thành phần nào")
+    return ProgrammeDef(code, title, tuple(items))
+
+
+def assets(app: App) -> list[str]:
+    """The jingles, tones and idents under ``audio/``, by name."""
+    audio = app.config.assets_dir
+    return sorted({p.stem for sub in ASSET_DIRS for p in (audio / sub).glob("*.*")
+                   if p.suffix in (".wav", ".mp3", ".ogg", ".flac")})
+
+
+def listen(app: App, code: str) -> Listening:
+    """Build programme ``code`` for the loudspeaker profile (a programme with a station ident
+    is built for the first loudspeaker station) and return its length and first part."""
+    with app.sessions() as session:
+        defn = get_programme(session, code)
+        names = [s.name for s in list_stations(session) if s.kind == LISTEN_PROFILE]
+    station = names[0] if defn.has_ident and names else ""
+    built = app.builder.build(defn, app.config.get_profile(LISTEN_PROFILE), station)
+    first = next((p.clip or p.fallback for p in built.parts if p.clip or p.fallback), None)
+    return Listening(built.duration, len(built.parts), first)
+
+
+def save(app: App, user: str, programme: ProgrammeDef) -> str:
+    """Save ``programme`` and write the audit log; 'added', 'changed' or 'unchanged'."""
+    with transaction(app.sessions) as session:
+        _, status = save_programme(session, programme)
+        if status != "unchanged":
+            record(session, user, "sửa chương trình", f"chương trình {programme.code}",
+                   f"{status}: {programme.title}; " + ", ".join(
+                       f"{i.kind}:{item_value(i)[:40]}" for i in programme.items)[:900])
+    return status
+
+
+def duration_text(span: timedelta) -> str:
+    """``1 giờ 02 phút 05 giây`` / ``2 phút 05 giây``."""
+    seconds = round(span.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} giờ {minutes:02d} phút {seconds:02d} giây"
+    return f"{minutes} phút {seconds:02d} giây"
+
+
+def _load(ui: UI, code: str | None) -> dict[str, Any]:
+    with ui.app.sessions() as session:
+        programmes = [ProgrammeDef.from_json(p.definition) for p in
+                      session.scalars(select(Programme).order_by(Programme.code))]
+        documents = [(d.key, d.title) for d in list_documents(session)]
+    current = next((p for p in programmes if p.code == code), None) if code else None
+    if code and current is None:
+        raise NotFound(f"không có chương trình mã {code!r}")
+    rows: Sequence[tuple[str, str]] = [(i.kind, item_value(i)) for i in current.items] \
+        if current else []
+    return {"programmes": programmes, "documents": documents, "assets": assets(ui.app),
+            "current": current, "rows": [*rows, *[("jingle", "")] * BLANK_ROWS]}
+
+
+def routes(router: APIRouter, ui: UI) -> None:
+    """Register the pages of this module."""
+
+    async def show(request: Request, code: str | None, **extra: Any) -> Response:
+        user = await ui.user(request)
+        try:
+            data = await ui.call(_load, ui, code)
+        except NotFound:
+            return ui.redirect(request, "/ui/chuong-trinh",
+                               f"Không có chương trình mã {code}.")
+        return ui.page(request, "programmes.html", user, kinds=KIND_NAMES,
+                       duration_text=duration_text, **data, **extra)
+
+    @router.get("/chuong-trinh")
+    async def programmes_page(request: Request) -> Response:
+        return await show(request, None)
+
+    @router.get("/chuong-trinh/{code}")
+    async def programme_page(request: Request, code: str) -> Response:
+        return await show(request, code)
+
+    @router.post("/chuong-trinh")
+    async def save_page(request: Request) -> Response:
+        user = await ui.editor(request)
+        form = await ui.form(request)
+        try:
+            programme = programme_from_form(form)
+            status = await ui.call(save, ui.app, user.name, programme)
+        except BroadcasterError as exc:
+            return ui.redirect(request, "/ui/chuong-trinh", f"Không lưu được: {exc}")
+        return ui.redirect(request, f"/ui/chuong-trinh/{programme.code}",
+                           f"{SAVED[status]} chương trình {programme.code}. Bấm “Nghe thử” "
+                           "để nghe và xem độ dài.")
+
+    @router.post("/chuong-trinh/{code}/nghe")
+    async def listen_page(request: Request, code: str) -> Response:
+        await ui.user(request)   # anyone signed in may listen; building changes no data
+        await ui.form(request)
+        try:
+            heard = await ui.call(listen, ui.app, code)
+        except BroadcasterError as exc:
+            return ui.redirect(request, f"/ui/chuong-trinh/{code}",
+                               f"Không dựng được chương trình {code}: {exc}")
+        return await show(request, code, heard=heard)
