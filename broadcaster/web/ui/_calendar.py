@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from dateutil.rrule import rrulestr
 
 from broadcaster.db.models import Entry
+from broadcaster.web.ui._conflicts import ConflictRow, SlotKey
 
 WEEKDAYS = ("Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy", "Chủ nhật")
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -24,7 +25,12 @@ class Slot:
     what: str
     priority: str
     recurring: bool
-    conflict: bool = False
+    notes: tuple[str, ...] = ()   # from the resolver: pre-empted, delayed, dropped
+
+    @property
+    def conflict(self) -> bool:
+        """True when the resolver did not play this airing whole and on time."""
+        return bool(self.notes)
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class Day:
     day: date
     name: str
     slots: tuple[Slot, ...]
+    conflicts: tuple[ConflictRow, ...] = ()
 
 
 def monday_of(day: date) -> date:
@@ -42,11 +49,13 @@ def monday_of(day: date) -> date:
 
 
 def week(entries: Sequence[Entry], monday: date,
-         clip_names: Mapping[str, str] | None = None) -> list[Day]:
-    """The airings of ``entries`` in the week starting ``monday``; two airings of the same
-    target at the same minute are marked as a conflict. ``clip_names`` names clips (by sha256)
-    after their documents."""
-    clip_names = clip_names or {}
+         clip_names: Mapping[str, str] | None = None,
+         marks: Mapping[SlotKey, tuple[str, ...]] | None = None,
+         conflicts: Sequence[ConflictRow] = ()) -> list[Day]:
+    """The airings of ``entries`` in the week starting ``monday``, each with the resolver's
+    ``marks`` (see :func:`broadcaster.web.ui._conflicts.summarise`), and the ``conflicts`` of
+    each day. ``clip_names`` names clips (by sha256) after their documents."""
+    clip_names, marks = clip_names or {}, marks or {}
     start = datetime.combine(monday, time())
     end = start + timedelta(days=7)
     found: dict[date, list[Slot]] = {monday + timedelta(days=i): [] for i in range(7)}
@@ -66,16 +75,7 @@ def week(entries: Sequence[Entry], monday: date,
             moments = []
         for m in moments:
             found[m.date()].append(Slot(m.time(), e.code, e.target, what, e.priority,
-                                        bool(e.rrule)))
-    days = []
-    for i, (day, slots) in enumerate(sorted(found.items())):
-        seen: dict[tuple[time, str], int] = {}
-        for s in slots:
-            seen[(s.at.replace(second=0), s.target)] = seen.get((s.at.replace(second=0),
-                                                                  s.target), 0) + 1
-        marked = tuple(sorted(
-            (Slot(s.at, s.entry, s.target, s.what, s.priority, s.recurring,
-                  seen[(s.at.replace(second=0), s.target)] > 1) for s in slots),
-            key=lambda s: (s.at, s.entry)))
-        days.append(Day(day, WEEKDAYS[i], marked))
-    return days
+                                        bool(e.rrule), marks.get((e.code, m), ())))
+    return [Day(day, WEEKDAYS[i], tuple(sorted(slots, key=lambda s: (s.at, s.entry))),
+                tuple(c for c in conflicts if c.day == day))
+            for i, (day, slots) in enumerate(sorted(found.items()))]

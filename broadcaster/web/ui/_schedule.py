@@ -7,13 +7,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from broadcaster.audit import record
 from broadcaster.db import transaction
-from broadcaster.db.models import Clip, Document, DocumentRevision, Entry, Programme, utcnow
+from broadcaster.db.models import (
+    Clip,
+    Document,
+    DocumentRevision,
+    Entry,
+    Programme,
+    utcnow,
+)
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.schedule.spec import PRIORITIES, EntrySpec
@@ -22,6 +29,7 @@ from broadcaster.stations import DEFAULT_TIMEZONE, list_groups, list_stations
 from broadcaster.users import Operator, may_edit_entry, may_edit_target
 from broadcaster.web.ui import _speech
 from broadcaster.web.ui._calendar import RRULE_DAYS, WEEKDAYS, monday_of, week
+from broadcaster.web.ui._conflicts import KIND_NAMES, plan_week
 from broadcaster.web.ui._core import UI, Refused
 
 PRIORITY_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
@@ -38,10 +46,11 @@ def _targets(ui: UI, user: Operator) -> dict[str, Any]:
 
 
 def _calendar(ui: UI, target: str, monday: date) -> dict[str, Any]:
+    resolved = plan_week(ui.app, target, monday, ZoneInfo(DEFAULT_TIMEZONE))
     with ui.app.sessions() as session:
         query = select(Entry).order_by(Entry.code)
-        if target:
-            query = query.where(Entry.target == target)
+        if target:   # what reaches its stations: their own entries, their groups', its own
+            query = query.where(or_(Entry.target == target, Entry.code.in_(resolved.entries)))
         entries = list(session.scalars(query))
         docs = [(d.id, d.key, d.title) for d in list_documents(session)]
         programmes = list(session.scalars(select(Programme.code).order_by(Programme.code)))
@@ -51,8 +60,9 @@ def _calendar(ui: UI, target: str, monday: date) -> dict[str, Any]:
             .join(DocumentRevision, Clip.document_revision_id == DocumentRevision.id)
             .join(Document, DocumentRevision.document_id == Document.id)
             .where(Clip.sha256.in_(shas)))} if shas else {}
-    return {"days": week(entries, monday, names), "entries": entries, "documents": docs,
-            "programmes": programmes, "clip_names": names}
+    return {"days": week(entries, monday, names, resolved.marks, resolved.conflicts),
+            "entries": entries, "documents": docs, "programmes": programmes,
+            "clip_names": names, "resolved": resolved, "kind_names": KIND_NAMES}
 
 
 def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
