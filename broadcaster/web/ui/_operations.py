@@ -48,6 +48,31 @@ class StationRow:
     last_seen: datetime | None
     publication: int | None
     playing: str
+    media_ready: str = "—"
+
+
+def playing_text(playing: dict[str, Any] | None) -> str:
+    """What the heartbeat says plays: its title (or item id), and since when (local time)."""
+    if not playing:
+        return ""
+    what = str(playing.get("title") or playing.get("item") or "")
+    try:
+        since = datetime.fromisoformat(str(playing["started_at"])).astimezone(LOCAL)
+    except (KeyError, ValueError):
+        return what
+    return f"{what} (từ {since:%H:%M})" if what else ""
+
+
+def media_ready_text(playing: dict[str, Any] | None) -> str:
+    """Whether the station holds the media of its publication, when its heartbeat says so:
+    ``media_ready`` as true/false, or with ``media_total`` as a count of files; else "—"."""
+    ready = (playing or {}).get("media_ready")
+    total = (playing or {}).get("media_total")
+    if isinstance(ready, bool):
+        return "đủ tệp" if ready else "còn thiếu tệp"
+    if isinstance(ready, int) and isinstance(total, int) and total >= 0:
+        return "đủ tệp" if ready >= total else f"{ready}/{total} tệp"
+    return "—"
 
 
 def station_rows(ui: UI) -> list[StationRow]:
@@ -58,12 +83,11 @@ def station_rows(ui: UI) -> list[StationRow]:
         for st in list_stations(session):
             s = status.get(st.id)
             state = "never" if s is None else "offline" if s.offline_since else "online"
-            playing = ""
-            if s is not None and s.playing:
-                playing = str(s.playing.get("title") or s.playing.get("item") or "")
+            beat = s.playing if s is not None else None
             rows.append(StationRow(st.code, st.name, st.group.code if st.group else "",
                                    state, s.last_seen_at.astimezone(LOCAL) if s else None,
-                                   s.publication if s else None, playing))
+                                   s.publication if s else None, playing_text(beat),
+                                   media_ready_text(beat)))
     order = {"offline": 0, "never": 1, "online": 2}
     return sorted(rows, key=lambda r: (order[r.status], r.code))
 
