@@ -288,6 +288,9 @@ def report(args: argparse.Namespace, province: Province, target: str, reached: i
         ["first client", f"{min(lat) if lat else float('nan'):.3f}", ""],
         ["new publication on disk (current moved)",
          f"{outcome.published_at:.3f}" if outcome.published_at is not None else "never", ""],
+        ["from publication on disk to the last client",
+         f"{max(lat) - outcome.published_at:.3f}"
+         if lat and outcome.published_at is not None else "", "serve notices and delivers"],
         ["'broadcaster announce' wall time", f"{outcome.wall:.3f}", "the command itself"],
         ["baseline: plain-GET fan-out to the same clients", f"{floor:.3f}",
          f"median of {len(baseline)}: {', '.join(f'{b:.3f}' for b in baseline)}"],

@@ -345,7 +345,7 @@ def report(serve: Target, nginx: Target, counted: dict[str, float], args: argpar
                  row(nginx, "nginx static files (1 worker)")]))
     print()
     print(f"ratio serve / nginx:  throughput {s.rate / n.rate:.3f}x   "
-          f"p99 latency {s.p99_ms / n.p99_ms:.1f}x   "
+          f"p50 latency {s.p50_ms / n.p50_ms:.1f}x   p99 latency {s.p99_ms / n.p99_ms:.1f}x   "
           f"(nginx answers {n.rate / s.rate:.1f}x the requests per second)")
     problems = []
     for target in (serve, nginx):
