@@ -23,7 +23,8 @@ def test_phone_pages_do_not_overflow(site, browser: Browser, database_url) -> No
         page.get_by_role("button", name="Đăng nhập").click()
         page.wait_for_url("**/ui/van-ban")
         for path, file in (("/ui/lich-phat?target=TANTIEN-01&week=2030-03-04", "lich-phat"),
-                           ("/ui/lich-phat", "lich-phat-tat-ca"), ("/ui/dai-xa", "dai-xa")):
+                           ("/ui/lich-phat", "lich-phat-tat-ca"), ("/ui/dai-xa", "dai-xa"),
+                           ("/ui/chuong-trinh/ban-tin", "chuong-trinh")):
             page.goto(f"{site.url}{path}")
             shot(page, f"phone-{file}", name)
             scroll, width = page.evaluate(OVERFLOW)
@@ -33,6 +34,11 @@ def test_phone_pages_do_not_overflow(site, browser: Browser, database_url) -> No
                              && !e.closest('table'))
                 .map(e => e.tagName + (e.id ? '#' + e.id : '')).slice(0, 5)""")
             assert not wide, f"{path}: wider than the screen: {wide}"
+        # The entries of the schedule are cards too: the delete button is on screen.
+        page.goto(f"{site.url}/ui/lich-phat?target=TANTIEN-01&week=2030-03-04")
+        delete = page.get_by_role("button", name="Xóa mục sang")
+        box = delete.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390, box
     finally:
         context.close()
 
