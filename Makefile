@@ -41,6 +41,7 @@ lint: $(STAMP)
 # Quicker: make bench PULL_ARGS="--stations 2000" ANNOUNCE_ARGS="--stations 2000 --clients 200"
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_tts.py
+	$(BIN)/python benchmarks/bench_publish.py
 	$(BIN)/python benchmarks/bench_pull.py $(PULL_ARGS)
 	$(BIN)/python benchmarks/bench_announce.py $(ANNOUNCE_ARGS)
 

@@ -54,7 +54,7 @@ class WebSettings:
     rate_per_second: float = 10.0    # station requests per second, per station
     burst: int = 20                  # requests a station may save up
     max_body_bytes: int = 256 * 1024
-    poll_interval_s: float = 0.2     # how often publications/current is checked
+    poll_interval_s: float = 0.05    # how often publications/current is checked (a readlink)
 
 
 def create_app(app: App, settings: WebSettings | None = None,
