@@ -32,7 +32,7 @@ from broadcaster.programme import (
     parse_item,
     save_programme,
 )
-from broadcaster.stations import list_stations
+from broadcaster.stations import CODE_RE, list_stations
 from broadcaster.web.ui._core import UI
 
 LISTEN_PROFILE = "loudspeaker"
@@ -70,6 +70,9 @@ def programme_from_form(form: Any) -> ProgrammeDef:
     title = str(form.get("title", "")).strip()
     if not code:
         raise InputError("hãy đặt mã cho chương trình")
+    if not CODE_RE.match(code):
+        raise InputError(f"mã chương trình {code!r} chỉ gồm chữ không dấu, số, '.', '_' hoặc "
+                         "'-', bắt đầu bằng chữ hoặc số")
     if not title:
         raise InputError("hãy đặt tên cho chương trình")
     items = []
