@@ -148,7 +148,7 @@ class Agent:
         self.queue.forget_done(self.clock.now() - FORGET_DONE_AFTER)
         args = (self.settings, self.shared, self.client, self.clock)
         loops = [Poller(*args, cache_dir=self.cache_dir), Fetcher(*args, cache=self.cache),
-                 Reporter(*args, queue=self.queue, cache_dir=self.cache_dir)]
+                 Reporter(*args, queue=self.queue, cache_dir=self.cache_dir, cache=self.cache)]
         threads = [threading.Thread(target=loop.run, name=loop.name, daemon=True)
                    for loop in loops]
         for thread in threads:

@@ -200,15 +200,22 @@ class Reporter(_Loop):
 
     name = "reports"
 
-    def __init__(self, *args: Any, queue: ReportQueue, cache_dir: Path, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, queue: ReportQueue, cache_dir: Path,
+                 cache: MediaCache | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.queue, self.cache_dir = queue, cache_dir
+        self.queue, self.cache_dir, self.cache = queue, cache_dir, cache
 
     def heartbeat(self) -> dict[str, Any]:
         """The station's state for the server (see the station protocol)."""
         manifest = self.shared.manifest
         with self.shared.lock:
             playing = dict(self.shared.playing)
+        if manifest is not None and self.cache is not None:
+            # How much of the playlist's media is in the cache, verified (the province's
+            # stations page shows it).
+            wanted = {item.media.sha256 for item in manifest.items}
+            playing |= {"media_ready": len(wanted & self.cache.ready()),
+                        "media_total": len(wanted)}
         beat: dict[str, Any] = {"agent_version": __version__,
                                 "disk_free_bytes": shutil.disk_usage(self.cache_dir).free,
                                 "playing": playing}

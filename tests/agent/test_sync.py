@@ -136,16 +136,18 @@ def test_emergency_media_come_first() -> None:
 
 def test_reports_are_acknowledged_once_and_stored_once(station, app) -> None:  # type: ignore[no-untyped-def]
     settings, client = station()
-    shared, poller, _, _ = loops(settings, client)
+    shared, poller, _, cache = loops(settings, client)
     poller.step()
     assert shared.manifest is not None
+    ref = next(iter(shared.manifest.media().values()))
+    assert Downloader(client, cache, SystemClock()).fetch(ref)  # one file of the playlist
     item = shared.manifest.items[0]
     queue = ReportQueue(settings.cache_dir / "reports.db")
     ids = queue.add([PlayEntry(item.id, item.start, "played", item.start, item.end,
                                ends_at=item.end)])
     shared.playing = {"item": item.id, "offset_s": 1.5}
     reporter = Reporter(settings, shared, client, FakeClock(), queue=queue,
-                        cache_dir=settings.cache_dir)
+                        cache_dir=settings.cache_dir, cache=cache)
     reporter.step()
     assert queue.count() == 0
     body = queue.pending()  # nothing left; send the same entry again by hand
@@ -162,6 +164,10 @@ def test_reports_are_acknowledged_once_and_stored_once(station, app) -> None:  #
         assert status is not None and status.publication == 1
         assert status.digest == shared.manifest.digest and status.playing["offset_s"] == 1.5
         assert status.agent_version and status.disk_free_bytes
+        # How much of the playlist's media the station holds, verified.
+        total = len(shared.manifest.media())
+        assert total > 1
+        assert (status.playing["media_ready"], status.playing["media_total"]) == (1, total)
 
 
 def test_too_many_requests_is_retried_after_the_servers_delay(station) -> None:  # type: ignore[no-untyped-def]
