@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser
 
-from tests.ui.conftest import PASSWORD, shot
+from tests.ui.conftest import shot, sign_in_page
 
 OVERFLOW = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
@@ -16,12 +16,7 @@ def test_phone_pages_do_not_overflow(site, browser: Browser, database_url) -> No
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN",
                                   device_scale_factor=2)
     try:
-        page = context.new_page()
-        page.goto(f"{site.url}/ui/")
-        page.get_by_label("Tên đăng nhập").fill("tinh")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url("**/ui/van-ban")
+        page = sign_in_page(context.new_page(), site.url, "tinh")
         for path, file in (("/ui/lich-phat?target=TANTIEN-01&week=2030-03-04", "lich-phat"),
                            ("/ui/lich-phat", "lich-phat-tat-ca"), ("/ui/dai-xa", "dai-xa"),
                            ("/ui/chuong-trinh/ban-tin", "chuong-trinh")):
@@ -49,12 +44,7 @@ def test_phone_stations_show_every_column(site, browser: Browser) -> None:  # ty
     site.user("tinh", "admin")
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
     try:
-        page = context.new_page()
-        page.goto(f"{site.url}/ui/")
-        page.get_by_label("Tên đăng nhập").fill("tinh")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        page.wait_for_url("**/ui/van-ban")
+        page = sign_in_page(context.new_page(), site.url, "tinh")
         page.goto(f"{site.url}/ui/dai-xa")
         cell = page.locator("tr", has_text="TANTIEN-01").locator(".playing")
         box = cell.bounding_box()
