@@ -208,13 +208,16 @@ def diff(app: App, plans: Sequence[StationPlan]) -> list[StationChange]:
 
 def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT_WINDOW,
             note: str = "", now: datetime | None = None,
-            codes: Collection[str] | None = None) -> tuple[int, list[StationChange]]:
+            codes: Collection[str] | None = None, if_changed: bool = False
+            ) -> tuple[int, list[StationChange]]:
     """Resolve the window and publish it as the next numbered publication.
 
     Every station is planned, or with ``codes`` only those stations: every other station of
     the publication in force is carried over unchanged, and a given code whose station no
     longer exists is dropped (with no publication in force, every station is planned). The
-    changes returned are those of the stations planned, and of those dropped.
+    changes returned are those of the stations planned, and of those dropped. With
+    ``if_changed``, nothing is written when every playlist is unchanged: the number returned
+    is then the publication in force.
     """
     now = now or utcnow()
     start = start or now
@@ -235,6 +238,9 @@ def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT
         playlists = _playlists(plans)
         digests = [p.digest(plan.station) for p, plan in zip(playlists, plans, strict=True)]
         changes = _changes(before, plans, digests) + [StationChange(c, "removed") for c in gone]
+        if if_changed and in_force is not None \
+                and all(c.status == "unchanged" for c in changes):
+            return in_force, changes
         number = _next_number(app)
         files: dict[str, bytes] = {}
         stations: dict[str, Any] = {}

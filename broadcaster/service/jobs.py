@@ -25,7 +25,7 @@ from broadcaster.app import App
 from broadcaster.db import utcnow
 from broadcaster.inbox import Inbox
 from broadcaster.publish import prune as pruning
-from broadcaster.publish.publication import diff, publish
+from broadcaster.publish.publication import publish
 from broadcaster.reports import mark_offline
 from broadcaster.schedule.plan import plan_all
 
@@ -63,11 +63,10 @@ class Work:
     def run_publish(self) -> str:
         now = self.clock()
         window = timedelta(hours=self.app.config.publish_window_hours)
-        plans = plan_all(self.app, now, now + window)
-        if all(c.status == "unchanged" for c in diff(self.app, plans)):
-            return "every playlist is unchanged; nothing published"
         number, changes = publish(self.app, start=now, window=window, now=now,
-                                  note="scheduled")
+                                  note="scheduled", if_changed=True)
+        if all(c.status == "unchanged" for c in changes):
+            return f"every playlist is unchanged; publication {number} stays in force"
         touched = sum(c.status != "unchanged" for c in changes)
         return f"publication {number}: {touched} of {len(changes)} stations changed"
 

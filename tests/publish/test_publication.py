@@ -448,3 +448,18 @@ def test_a_failed_write_leaves_nothing_behind(run, app, monkeypatch) -> None:  #
     pubs: Path = run.home / "publications"
     assert sorted(p.name for p in pubs.iterdir()) == [".lock", f"{number:06d}", "current"]
     assert [p["number"] for p in json.loads(run("publications", "--json").stdout)] == [number]
+
+
+def test_if_changed_writes_nothing_when_every_playlist_is_unchanged(run, app) -> None:  # type: ignore[no-untyped-def]
+    start = datetime(2030, 3, 3, 17, 0, tzinfo=ZoneInfo("UTC"))
+    first, _ = publication.publish(app, start=start, window=timedelta(days=2), now=start)
+    same, changes = publication.publish(app, start=start, window=timedelta(days=2), now=start,
+                                        if_changed=True)
+    assert same == first and changes and all(c.status == "unchanged" for c in changes)
+    assert sorted(p.name for p in publication.root(app).glob("[0-9]*")) == [f"{first:06d}"]
+    run("schedule", "add", "them", "--programme", "ban-tin", "--target", "HOALOC-01",
+        "--start", "2030-03-04T08:00")
+    changed, changes = publication.publish(app, start=start, window=timedelta(days=2),
+                                           now=start, if_changed=True)
+    assert changed == first + 1
+    assert {c.code for c in changes if c.status == "changed"} == {"HOALOC-01"}

@@ -33,6 +33,16 @@ def _target(track: Track) -> str:
     return track.url or str(track.path)
 
 
+def _ff_input(track: Track) -> list[str]:
+    """ffmpeg/ffplay input options: seek to the offset (files only), play for the duration."""
+    args = []
+    if track.offset_s and not track.url:
+        args += ["-ss", _seconds(track.offset_s)]
+    if track.duration_s is not None:
+        args += ["-t", _seconds(track.duration_s)]
+    return [*args, "-i", _target(track)]
+
+
 def mpv_args(program: str, track: Track, device: str = "") -> list[str]:
     """The mpv command for ``track``: no config, no video, quiet, from offset for duration."""
     args = [program, "--no-config", "--no-video", "--no-terminal", "--really-quiet",
@@ -48,22 +58,13 @@ def mpv_args(program: str, track: Track, device: str = "") -> list[str]:
 
 def ffplay_args(program: str, track: Track) -> list[str]:
     """The ffplay command for ``track``: no window, exit at the end, errors only."""
-    args = [program, "-nodisp", "-autoexit", "-loglevel", "error"]
-    if track.offset_s and not track.url:
-        args += ["-ss", _seconds(track.offset_s)]
-    if track.duration_s is not None:
-        args += ["-t", _seconds(track.duration_s)]
-    return [*args, "-i", _target(track)]
+    return [program, "-nodisp", "-autoexit", "-loglevel", "error", *_ff_input(track)]
 
 
 def ffmpeg_wav_args(ffmpeg: str, track: Track) -> list[str]:
     """ffmpeg decoding ``track`` to 16-bit WAV on stdout (for aplay)."""
-    args = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error"]
-    if track.offset_s and not track.url:
-        args += ["-ss", _seconds(track.offset_s)]
-    if track.duration_s is not None:
-        args += ["-t", _seconds(track.duration_s)]
-    return [*args, "-i", _target(track), "-f", "wav", "-acodec", "pcm_s16le", "-"]
+    return [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", *_ff_input(track),
+            "-f", "wav", "-acodec", "pcm_s16le", "-"]
 
 
 def aplay_args(program: str, track: Track, device: str = "", piped: bool = True) -> list[str]:
