@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from broadcaster.app import App
 from broadcaster.db import Announcement, Entry, Group, Station, transaction, utcnow
 from broadcaster.errors import InputError, NotFound
+from broadcaster.localtime import LOCAL
 from broadcaster.programme import ItemDef, ProgrammeDef, save_programme
 from broadcaster.publish.publication import publish
 from broadcaster.schedule.plan import Planner
@@ -36,7 +36,6 @@ MAX_TEXT = 5000
 # An announcement "now" starts this long after it is built: publishing a thousand stations and
 # their long-polls answering take about a second or two (see docs/benchmarks.md).
 NOW_LEAD = timedelta(seconds=3)
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)

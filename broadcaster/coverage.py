@@ -21,11 +21,10 @@ each ``index.json`` once per call.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -47,13 +46,12 @@ from broadcaster.db import (
     utcnow,
 )
 from broadcaster.errors import InputError, NotFound
+from broadcaster.localtime import LOCAL, parse_time
 from broadcaster.publish.publication import root
-from broadcaster.stations import DEFAULT_TIMEZONE, get_group, list_groups
+from broadcaster.stations import get_group, list_groups
 
-LOCAL = ZoneInfo(DEFAULT_TIMEZONE)
 DEFAULT_PERIOD = timedelta(hours=24)
 OTHER_OUTCOMES = ("preempted", "failed", "skipped")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Items are read as (scheduled-start stamp, item id): ENTRY@20261127T013000Z#1.2.
 ItemStamps = tuple[tuple[str, str], ...]
 _Q = TypeVar("_Q", bound=Select)
@@ -130,29 +128,6 @@ def _pct(part: int, whole: int) -> float | None:
 
 
 # -- the period ---------------------------------------------------------------------------------
-
-def parse_time(value: str, option: str = "time", *, end: bool = False,
-               tz: ZoneInfo = LOCAL) -> datetime:
-    """A local date-time (``2026-11-27 07:00``, ``2026-11-27T07:00``) as aware UTC.
-
-    A date alone is the start of that local day, or with ``end`` the end of it (the next
-    midnight). A time with an offset (``+07:00``, ``Z``) keeps it.
-    """
-    text = value.strip()
-    try:
-        if _DATE.fullmatch(text):
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day + timedelta(days=1 if end else 0),
-                                      datetime.min.time(), tz)
-        else:
-            moment = datetime.fromisoformat(text)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=tz)
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a time: write a local date and time like "
-                         "2026-11-27 07:00, or a date like 2026-11-27") from None
-    return moment.astimezone(UTC)
-
 
 def parse_period(since: str | None, until: str | None, now: datetime | None = None,
                  tz: ZoneInfo = LOCAL) -> tuple[datetime, datetime]:

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import click
 
-from broadcaster.announce import LOCAL, PRIORITIES, AnnouncementRequest, announce, cancel
+from broadcaster.announce import PRIORITIES, AnnouncementRequest, announce, cancel
 from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.documents import read_document
 from broadcaster.errors import InputError
+from broadcaster.localtime import LOCAL, parse_time
 
 
 def parse_when(value: str, option: str, now: datetime) -> datetime:
     """A local (Asia/Ho_Chi_Minh) time: ``HH:MM`` (next such moment) or ``YYYY-MM-DD HH:MM``."""
-    text = value.strip().replace("T", " ")
+    text = value.strip()
     try:
         if len(text) <= 8 and ":" in text:
             clock = time.fromisoformat(text)
@@ -24,13 +25,10 @@ def parse_when(value: str, option: str, now: datetime) -> datetime:
             if moment < local_now - timedelta(minutes=1):
                 moment += timedelta(days=1)
             return moment.astimezone(UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        return parse_time(text, option)
+    except (ValueError, InputError):
         raise InputError(f"{option} {value!r}: write HH:MM or YYYY-MM-DD HH:MM "
                          "(Vietnam time)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL)
-    return moment.astimezone(UTC)
 
 
 @main.command("announce", short_help="Speak and publish an announcement now or at a time.")

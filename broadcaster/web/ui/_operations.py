@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from broadcaster.coverage import coverage, parse_period
 from broadcaster.db import transaction
 from broadcaster.db.models import StationStatus, utcnow
 from broadcaster.errors import BroadcasterError, InputError
+from broadcaster.localtime import LOCAL
 from broadcaster.publish.publication import (
     DEFAULT_WINDOW,
     current_number,
@@ -28,11 +28,10 @@ from broadcaster.publish.publication import (
     rollback,
 )
 from broadcaster.schedule.plan import plan_all
-from broadcaster.stations import DEFAULT_TIMEZONE, list_groups, list_stations
+from broadcaster.stations import list_groups, list_stations
 from broadcaster.users import Operator, may_edit_target
 from broadcaster.web.ui._core import UI, Refused
 
-LOCAL = ZoneInfo(DEFAULT_TIMEZONE)
 STATUS_NAMES = {"online": "trực tuyến", "offline": "mất kết nối", "never": "chưa báo về"}
 ANNOUNCE_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
 

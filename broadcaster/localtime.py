@@ -1,0 +1,36 @@
+"""Times at the edges: operators write and read local time (Asia/Ho_Chi_Minh); inside, UTC."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from broadcaster.errors import InputError
+from broadcaster.stations import DEFAULT_TIMEZONE
+
+LOCAL = ZoneInfo(DEFAULT_TIMEZONE)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_time(value: str, option: str = "time", *, end: bool = False,
+               tz: ZoneInfo = LOCAL) -> datetime:
+    """A local date-time (``2026-11-27 07:00``, ``2026-11-27T07:00``) as aware UTC.
+
+    A date alone is the start of that local day, or with ``end`` the end of it (the next
+    midnight). A time with an offset (``+07:00``, ``Z``) keeps it.
+    """
+    text = value.strip()
+    try:
+        if _DATE.fullmatch(text):
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day + timedelta(days=1 if end else 0),
+                                      datetime.min.time(), tz)
+        else:
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=tz)
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a time: write a local date and time like "
+                         "2026-11-27 07:00, or a date like 2026-11-27") from None
+    return moment.astimezone(UTC)
