@@ -12,6 +12,7 @@ import pytest
 from broadcaster.announce import LOCAL, AnnouncementRequest, announce
 from broadcaster.app import App
 from broadcaster.errors import InputError, NotFound
+from broadcaster.publish.publication import station_file
 from tests.publish.test_publication import SCHEDULE
 
 TEXT = "Thông báo: chiều nay 15 giờ có cắt điện để sửa đường dây, bà con chú ý."
@@ -27,14 +28,13 @@ def province(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def playlist(home: Path, code: str) -> dict:  # type: ignore[type-arg]
-    return json.loads((home / "publications" / "current" / "stations" / code / "playlist.json")
+    return json.loads(station_file(home / "publications", code, "playlist.json")
                       .read_text(encoding="utf-8"))
 
 
 def test_emergency_now_reaches_only_its_commune(province) -> None:  # type: ignore[no-untyped-def]
     home = province.home
-    before = {c: (home / "publications" / "current" / "stations" / c / "playlist.json")
-              .read_bytes() for c in ("HOALOC-01", "PTTH-BS")}
+    before = {c: station_file(home / "publications", c, "playlist.json").read_bytes() for c in ("HOALOC-01", "PTTH-BS")}
     done = province("announce", TEXT, "--to", "BS-TANTIEN", "--now", "--priority", "emergency")
     number = int(done.stdout.strip())
     assert "1 station(s)" in done.stderr and "publication 2" in done.stderr
@@ -47,8 +47,7 @@ def test_emergency_now_reaches_only_its_commune(province) -> None:  # type: igno
     # Spoken with the alarm tone first: longer than the 3 s tone.
     assert mine[0]["media"]["duration_ms"] > 3000 + 3000
     for code, data in before.items():  # carried over byte for byte
-        assert (home / "publications" / "current" / "stations" / code / "playlist.json"
-                ).read_bytes() == data
+        assert station_file(home / "publications", code, "playlist.json").read_bytes() == data
 
 
 def test_repeat_every_and_cancel(province) -> None:  # type: ignore[no-untyped-def]

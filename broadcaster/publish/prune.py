@@ -1,7 +1,8 @@
 """Pruning: old publications and media files nothing references any more.
 
-Kept, always: the publication in force, the newest :data:`KEEP_NEWEST` publications and every
-publication younger than the retention period (so operators can roll back within it). Media is
+Kept, always: the publication in force, the newest :data:`KEEP_NEWEST` publications, every
+publication younger than the retention period (so operators can roll back within it), and
+every older one whose station folders a kept publication links to (it carried them over). Media is
 removed only when it is older than the retention period AND no kept publication, no schedule
 entry, no live announcement and no clip made within the period uses it. The clip rows of a
 removed file go with it, so the render cache never points at a missing file; anything needed
@@ -23,7 +24,7 @@ from sqlalchemy import delete, func, select, update
 
 from broadcaster.app import App
 from broadcaster.db import Announcement, Clip, Entry, Publication, StationStatus, transaction
-from broadcaster.publish.publication import current_number, root
+from broadcaster.publish.publication import current_number, linked_publications, root
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ def prune(app: App, retention: timedelta, now: datetime) -> Pruned:
     newest = sorted(folders, reverse=True)[:KEEP_NEWEST]
     old = [n for n in sorted(folders) if n != in_force and n not in newest
            and created.get(n, now) < since]
+    needed = set().union(*(linked_publications(folders[n]) for n in folders if n not in old))
+    old = [n for n in old if n not in needed]
     for number in old:
         trash = folders[number].with_name(f".trash-{folders[number].name}")
         os.rename(folders[number], trash)  # gone from view at once, then deleted

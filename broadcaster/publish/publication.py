@@ -20,8 +20,13 @@ view of the one in force.
 
 A partial publication (``publish(..., codes=[...])``, for announcements) plans only the given
 stations again and carries every other station over from the publication in force: same
-files (hard-linked), same digests, same index entries. It is a new numbered publication like
-any other.
+digests, same files, not copied: the station's index entry says which earlier publication
+holds its playlist files (``"in": 11``; always the one that wrote them, never a carry-over
+itself), so carrying 9,000 stations costs no disk operation at all. (Links cost one new inode
+each: 0.1-0.15 ms on ext4 here, 1-1.5 s for 9,000 stations, which an emergency cannot
+spare.) Channel files (radio, TV) are hard-linked, so ``channels/`` is always complete. Read a
+station's files through :func:`station_folder`; :func:`linked_publications` tells prune which
+earlier folders a publication still needs. A rollback carries every station over the same way.
 """
 
 from __future__ import annotations
@@ -60,11 +65,14 @@ __all__ = [
     "current_digests",
     "current_number",
     "diff",
+    "linked_publications",
     "list_publications",
     "publish",
     "publish_lock",
     "rollback",
     "root",
+    "station_file",
+    "station_folder",
     "verify_media",
 ]
 
@@ -104,12 +112,58 @@ def _index(app: App, number: int) -> dict[str, Any]:
 
 
 def _index_bytes(index: Mapping[str, Any]) -> bytes:
-    return json.dumps(index, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+    # One station per line: readable, and without indent json uses its C encoder (10,000
+    # stations: 0.05 s instead of 0.45 s).
+    stations = index["stations"]
+    head = json.dumps({k: v for k, v in index.items() if k != "stations"},
+                      ensure_ascii=False, sort_keys=True)
+    lines = [f"{json.dumps(code, ensure_ascii=False)}: "
+             f"{json.dumps(stations[code], ensure_ascii=False, sort_keys=True)}"
+             for code in sorted(stations)]
+    return (f'{head[:-1]}, "stations": {{\n' + ",\n".join(lines) + "\n}}\n").encode()
 
 
 def _path(code: str, name: str) -> str:
     """Where a station's file (as named in the index) lies in a publication folder."""
     return f"stations/{code}/{name}" if name.startswith("playlist.") else f"channels/{name}"
+
+
+def station_folder(folder: Path, code: str, held_in: int | None) -> Path:
+    """The folder holding the playlist files of station ``code`` of publication ``folder``;
+    ``held_in`` is the ``in`` of its index entry (None: this publication wrote them)."""
+    home = folder if held_in is None else folder.with_name(f"{held_in:06d}")
+    return home / "stations" / code
+
+
+def station_file(publications: Path, code: str, name: str, number: int | None = None) -> Path:
+    """Where file ``name`` (``playlist.json``, ``playlist.m3u8``) of station ``code`` lies, in
+    publication ``number`` or the one in force, under the ``publications`` folder."""
+    folder = publications / (f"{number:06d}" if number is not None else "current")
+    folder = folder.with_name(os.readlink(folder)) if number is None else folder
+    entry = json.loads((folder / "index.json").read_bytes())["stations"].get(code)
+    if entry is None:
+        raise NotFound(f"station {code} is not in publication {folder.name}")
+    return station_folder(folder, code, entry.get("in")) / name
+
+
+def linked_publications(folder: Path) -> set[int]:
+    """The numbers of the earlier publications holding files of publication ``folder``."""
+    try:
+        index = json.loads((folder / "index.json").read_bytes())
+    except FileNotFoundError:  # not a complete publication: it needs nothing
+        return set()
+    return {entry["in"] for entry in index["stations"].values() if "in" in entry}
+
+
+def _carry(source: int, code: str, entry: Mapping[str, Any],
+           links: dict[str, str | Path], app: App) -> dict[str, Any]:
+    """Station ``code`` carried over from publication ``source``: its index entry, pointing
+    at the publication holding its playlist files; its channel files (radio, TV) are
+    hard-linked into ``links``."""
+    for name in entry["files"]:
+        if not name.startswith("playlist."):
+            links[_path(code, name)] = _folder(app, source) / _path(code, name)
+    return {**entry, "in": entry.get("in", source)}
 
 
 def verify_media(app: App, plans: Sequence[StationPlan]) -> None:
@@ -254,11 +308,8 @@ def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT
         links: dict[str, str | Path] = {}
         if partial:
             assert in_force is not None
-            source = _folder(app, in_force)
             for code in sorted(set(before) - planned - set(gone)):
-                stations[code] = before[code]
-                for name in before[code]["files"]:
-                    links[_path(code, name)] = f"{source}/{_path(code, name)}"
+                stations[code] = _carry(in_force, code, before[code], links, app)
         if any(name.startswith("channels/") for name in [*files, *links]):
             files[DTD_PATH] = xmltv_dtd()  # the XMLTV files name it relative to them
         index = {"number": number, "window": {"start": _z(start), "end": _z(end)},
@@ -281,14 +332,14 @@ def rollback(app: App, number: int, now: datetime | None = None) -> int:
     now = now or utcnow()
     with publish_lock(app):
         new = _next_number(app)
-        links: dict[str, str | Path] = {}
-        for folder, _dirs, names in os.walk(source):
-            for name in names:
-                path = Path(folder, name)
-                links[path.relative_to(source).as_posix()] = path
-        del links["index.json"]
         index = _index(app, number)
-        index |= {"number": new, "created_at": _z(now), "rollback_of": number}
+        links: dict[str, str | Path] = {}
+        stations = {code: _carry(number, code, entry, links, app)
+                    for code, entry in index["stations"].items()}
+        if (source / DTD_PATH).is_file():
+            links[DTD_PATH] = source / DTD_PATH
+        index |= {"number": new, "created_at": _z(now), "rollback_of": number,
+                  "stations": stations}
         write_folder(_folder(app, new), {"index.json": _index_bytes(index)}, links)
         with transaction(app.sessions) as session:
             old = session.scalar(select(Publication).where(Publication.number == number))

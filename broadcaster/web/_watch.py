@@ -20,16 +20,20 @@ from pathlib import Path
 
 import anyio
 
+from broadcaster.publish.publication import station_folder
+
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One publication: its number, folder and per-station digest (ETag)."""
+    """One publication: its number, folder, per-station digest (ETag) and, for the stations
+    it carried over, the publication holding their files."""
 
     number: int | None = None
     folder: Path | None = None
     digests: Mapping[str, str] = field(default_factory=dict)
+    carried: Mapping[str, int] = field(default_factory=dict)
 
     def digest(self, code: str) -> str | None:
         """The station's digest, or None if there is no publication or it is not in it."""
@@ -49,8 +53,10 @@ def read_snapshot(root: Path, target: str | None) -> Snapshot:
         return Snapshot()
     folder = root / target
     index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    stations = index["stations"]
     return Snapshot(int(index["number"]), folder,
-                    {code: entry["digest"] for code, entry in index["stations"].items()})
+                    {code: entry["digest"] for code, entry in stations.items()},
+                    {code: entry["in"] for code, entry in stations.items() if "in" in entry})
 
 
 class PublicationWatcher:
@@ -90,7 +96,7 @@ class PublicationWatcher:
         """A station's file in that publication, or None if it has none."""
         if snapshot.folder is None:
             return None
-        path = snapshot.folder / "stations" / code / name
+        path = station_folder(snapshot.folder, code, snapshot.carried.get(code)) / name
         try:
             return await anyio.to_thread.run_sync(path.read_bytes)
         except FileNotFoundError:

@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from broadcaster.app import App
 from broadcaster.errors import NotFound
-from broadcaster.publish import folders, publication
+from broadcaster.publish import folders, prune, publication
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 SCHEDULE = """
@@ -162,7 +162,8 @@ def test_diff_names_changed_stations_and_rollback(run) -> None:  # type: ignore[
     home: Path = run.home
     a = json.loads((home / "publications" / f"{first:06d}" / "index.json").read_text())
     c = json.loads((home / "publications" / f"{second + 1:06d}" / "index.json").read_text())
-    assert a["stations"] == c["stations"] and c["rollback_of"] == first
+    assert c["stations"] == {code: entry | {"in": first} for code, entry in a["stations"].items()}
+    assert c["rollback_of"] == first
     assert os.readlink(home / "publications" / "current") == f"{second + 1:06d}"
 
 
@@ -305,9 +306,17 @@ def test_entries_are_edited_from_the_cli(run) -> None:  # type: ignore[no-untype
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int, float]]:
-    """Every file of a folder: bytes, inode and modification time."""
-    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file of a publication, its carried-over stations' included (where the index says
+    they are): bytes, inode and modification time."""
+    index = json.loads((folder / "index.json").read_text())
+    paths = {str(p.relative_to(folder)): p for p in folder.rglob("*") if p.is_file()}
+    for code, entry in index["stations"].items():
+        for name in entry["files"]:
+            if name.startswith("playlist."):
+                paths[f"stations/{code}/{name}"] = publication.station_folder(
+                    folder, code, entry.get("in")) / name
+    return {name: (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime)
+            for name, p in sorted(paths.items())}
 
 
 def test_partial_publication_replans_only_the_targets(run, app) -> None:  # type: ignore[no-untyped-def]
@@ -327,16 +336,20 @@ def test_partial_publication_replans_only_the_targets(run, app) -> None:  # type
     new = snapshot(folder)
     assert snapshot(pubs / f"{first:06d}") == old, "the publication in force was touched"
     assert os.readlink(pubs / "current") == f"{number:06d}"
-    # Everyone else is carried over: the very same files (hard links), the same index entries.
+    # Everyone else is carried over: the very same files, the same index entries. A station's
+    # playlists stay where they were written (its entry says where); channel files are linked.
     carried = [f"stations/{code}/playlist.{ext}" for code in ("TANTIEN-01", "PTTH-BS")
                for ext in ("json", "m3u8")] + ["channels/PTTH-BS.xml", "channels/PTTH-BS.ics"]
     for name in carried:
         assert new[name][0] == old[name][0] and new[name][1] == old[name][1], name
+    assert sorted(p.name for p in (folder / "stations").iterdir()) == ["HOALOC-01"]
+    assert (folder / "channels/PTTH-BS.xml").is_file()
+    assert publication.linked_publications(folder) == {first}
     assert new["channels/xmltv.dtd"][0] == old["channels/xmltv.dtd"][0]
     index = json.loads((folder / "index.json").read_text())
     assert index["number"] == number
-    assert index["stations"]["TANTIEN-01"] == old_index["stations"]["TANTIEN-01"]
-    assert index["stations"]["PTTH-BS"] == old_index["stations"]["PTTH-BS"]
+    for code in ("TANTIEN-01", "PTTH-BS"):
+        assert index["stations"][code] == old_index["stations"][code] | {"in": first}
     manifest = json.loads((folder / "stations/HOALOC-01/playlist.json").read_text())
     assert manifest["publication"] == number
     assert manifest["digest"] == index["stations"]["HOALOC-01"]["digest"] \
@@ -350,6 +363,38 @@ def test_partial_publication_replans_only_the_targets(run, app) -> None:  # type
     listed = json.loads(run("publications", "--json").stdout)
     assert listed[0]["number"] == number and listed[0]["note"] == "bão"
     assert listed[0]["stations"] == 3
+
+
+def test_carried_stations_point_at_the_publication_holding_their_files_and_prune_keeps_it(
+        run, app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    pubs: Path = run.home / "publications"
+    first = publish(run)
+    second, _ = publication.publish(app, window=timedelta(days=2), codes=["HOALOC-01"])
+    third, _ = publication.publish(app, window=timedelta(days=2), codes=["PTTH-BS"])
+
+    def held_in(number: int) -> dict[str, int | None]:
+        index = json.loads((pubs / f"{number:06d}" / "index.json").read_text())
+        return {code: entry.get("in") for code, entry in index["stations"].items()}
+
+    # Carried twice, still pointing where the files are: never at a carry-over.
+    assert held_in(third) == {"TANTIEN-01": first, "HOALOC-01": second, "PTTH-BS": None}
+    assert publication.linked_publications(pubs / f"{third:06d}") == {first, second}
+    # A rollback carries every station over the same way and writes no playlist.
+    rolled = publication.rollback(app, second)
+    assert held_in(rolled) == {"TANTIEN-01": first, "HOALOC-01": second, "PTTH-BS": first}
+    assert not (pubs / f"{rolled:06d}" / "stations").exists()
+    files = snapshot(pubs / f"{rolled:06d}")
+    assert {k: v for k, v in files.items() if k != "index.json"} \
+        == {k: v for k, v in snapshot(pubs / f"{second:06d}").items() if k != "index.json"}
+    before = snapshot(pubs / f"{rolled:06d}")
+    # Everything is past retention and beyond the newest kept: only what the publication in
+    # force needs survives, which is the folders holding its stations' files.
+    monkeypatch.setattr(prune, "KEEP_NEWEST", 1)
+    done = prune.prune(app, timedelta(0), datetime.now(HCM) + timedelta(days=1))
+    assert done.publications == (third,)
+    assert sorted(p.name for p in pubs.glob("[0-9]*")) \
+        == [f"{n:06d}" for n in (first, second, rolled)]
+    assert snapshot(pubs / f"{rolled:06d}") == before
 
 
 def test_partial_publication_drops_removed_stations_and_refuses_unknown_ones(
