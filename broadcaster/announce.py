@@ -17,20 +17,28 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from broadcaster.app import App
-from broadcaster.db import Announcement, Entry, Group, Station, transaction, utcnow
+from broadcaster.db import (
+    Announcement,
+    Entry,
+    Group,
+    Programme,
+    Station,
+    transaction,
+    utcnow,
+)
 from broadcaster.errors import InputError, NotFound
-from broadcaster.localtime import LOCAL
+from broadcaster.localtime import LOCAL, PRIORITIES
 from broadcaster.programme import ItemDef, ProgrammeDef, save_programme
 from broadcaster.publish.publication import publish
 from broadcaster.schedule.plan import Planner
 from broadcaster.speech import text_request
 from broadcaster.stations import get_group, get_station
 
-PRIORITIES = ("normal", "high", "emergency")
 LEAD_IN = {"emergency": "bao-dong", "high": "mo-dau", "normal": "mo-dau"}
 MAX_TEXT = 5000
 # An announcement "now" starts this long after it is built: publishing a thousand stations and
@@ -65,6 +73,15 @@ class Announced:
     engine: str
     fallback: bool
     duration_ms: int
+    priority: str = "high"
+
+    def info(self) -> dict[str, object]:
+        """What ``broadcaster announce --json`` prints (and the service answers)."""
+        return {"id": self.id, "programme": self.programme, "priority": self.priority,
+                "starts_at": self.starts_at.astimezone(LOCAL).isoformat(),
+                "airings": self.airings, "stations": len(self.stations),
+                "publication": self.publication, "engine": self.engine,
+                "fallback": self.fallback, "duration_s": round(self.duration_ms / 1000, 1)}
 
 
 def _check(request: AnnouncementRequest, now: datetime) -> tuple[datetime, int]:
@@ -152,6 +169,26 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
             + f" số {row.id}"
         save_programme(session, ProgrammeDef(code, title, (
             ItemDef("jingle", LEAD_IN[request.priority]), ItemDef("text", request.text))))
+    try:
+        at, number, built = _schedule(app, request, announcement_id, target, codes, at,
+                                      airings, now)
+    except BaseException:
+        # Nothing half-made stays behind: an entry that cannot be published (a broken rule)
+        # would otherwise make every later publication refuse.
+        _withdraw(app, announcement_id, code)
+        raise
+    first = spoken[0].clip
+    return Announced(announcement_id, code, code, at, airings, tuple(codes), number,
+                     first.engine, first.fallback, max(b.duration for b in built.values())
+                     // timedelta(milliseconds=1), request.priority)
+
+
+def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, target: str,
+              codes: list[str], at: datetime, airings: int, now: datetime
+              ) -> tuple[datetime, int, dict[str, Any]]:
+    """Build the announcement's programme, add its entry and publish; the first airing, the
+    publication and the builds per profile."""
+    code = f"thong-bao-{announcement_id}"
     # Build it for every profile now, so publishing is only planning and writing.
     planner = Planner(app)
     with app.sessions() as session:
@@ -183,10 +220,14 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
         stored = session.get(Announcement, announcement_id)
         assert stored is not None
         stored.publication = number
-    first = spoken[0].clip
-    return Announced(announcement_id, code, code, at, airings, tuple(codes), number,
-                     first.engine, first.fallback, max(b.duration for b in built.values())
-                     // timedelta(milliseconds=1))
+    return at, number, built
+
+
+def _withdraw(app: App, announcement_id: int, code: str) -> None:
+    with transaction(app.sessions) as session:
+        session.execute(delete(Entry).where(Entry.code == code))
+        session.execute(delete(Programme).where(Programme.code == code))
+        session.execute(delete(Announcement).where(Announcement.id == announcement_id))
 
 
 def _next_second(moment: datetime) -> datetime:

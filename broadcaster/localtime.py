@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from broadcaster.errors import InputError
-from broadcaster.stations import DEFAULT_TIMEZONE
 
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"   # stations' zone unless they say otherwise
 LOCAL = ZoneInfo(DEFAULT_TIMEZONE)
+# Priorities of schedule entries and announcements, lowest first.
+PRIORITIES = ("normal", "high", "emergency")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

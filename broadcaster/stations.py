@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session
 
 from broadcaster.db import Alias, Group, Station, utcnow
 from broadcaster.errors import InputError, NotFound
+from broadcaster.localtime import DEFAULT_TIMEZONE
 
 StationKind = Literal["loudspeaker", "radio", "tv"]
 STATION_KINDS = ("loudspeaker", "radio", "tv")
 GROUP_KINDS = ("province", "commune", "ward", "special", "cluster", "area")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 RULE_KEYS = ("hours", "max_session_minutes", "max_sessions_per_day")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,3 +24,19 @@ def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
     return result
+
+
+SERVER_PACKAGES = ("sqlalchemy", "alembic", "fastapi", "uvicorn", "apscheduler", "numpy", "scipy")
+SERVER_MODULES = ("broadcaster.db", "broadcaster.app", "broadcaster.service", "broadcaster.web",
+                  "broadcaster.media", "broadcaster.speech")
+
+
+def heavy_imports(code: str, packages: tuple[str, ...] = SERVER_PACKAGES,
+                  modules: tuple[str, ...] = SERVER_MODULES) -> list[str]:
+    """Run ``code`` in a fresh interpreter; the modules it loaded from ``packages`` (top-level
+    names) or under ``modules`` (prefixes)."""
+    probe = (f"{code}\nimport sys\nprint('loaded:', *sorted(m for m in sys.modules "
+             f"if m.split('.')[0] in {packages!r} or m.startswith({modules!r})))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    return done.stdout.splitlines()[-1].split()[1:]

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from broadcaster.announce import LOCAL, AnnouncementRequest, announce
 from broadcaster.app import App
+from broadcaster.db import Announcement, Entry, Programme
 from broadcaster.errors import InputError, NotFound
-from broadcaster.publish.publication import station_file
+from broadcaster.publish.publication import PublishError, station_file
 from tests.publish.test_publication import SCHEDULE
 
 TEXT = "Thông báo: chiều nay 15 giờ có cắt điện để sửa đường dây, bà con chú ý."
@@ -94,6 +96,24 @@ def test_bad_requests_store_nothing(app: App, province, kwargs, error, words) ->
     with pytest.raises(error, match=words):
         announce(app, request)
     assert len(list((province.home / "publications").glob("[0-9]*"))) == 1
+
+
+def test_an_announcement_that_cannot_be_published_leaves_nothing(app: App, province) -> None:  # type: ignore[no-untyped-def]
+    # 23:30 is outside the communes' allowed hours (05:00-21:00): only emergencies may air then.
+    late = (datetime.now(UTC).astimezone(LOCAL) + timedelta(days=1)).replace(
+        hour=23, minute=30, second=0, microsecond=0)
+    with pytest.raises(PublishError, match="outside the allowed hours"):
+        announce(app, AnnouncementRequest(TEXT, "BS-TANTIEN", "high", late))
+    with app.sessions() as session:
+        assert session.scalars(select(Announcement)).all() == []
+        assert session.scalars(select(Entry).where(Entry.code.like("thong-bao-%"))).all() == []
+        assert session.scalars(select(Programme).where(Programme.code.like("thong-bao-%"))
+                               ).all() == []
+    # Later publications are not blocked by it; an emergency may air then.
+    province("publish", "--days", "2")
+    made = announce(app, AnnouncementRequest(TEXT, "BS-TANTIEN", "emergency", late))
+    assert any(i["id"].startswith(f"thong-bao-{made.id}@")
+               for i in playlist(province.home, "TANTIEN-01")["items"])
 
 
 def test_cli_usage_errors(province) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from click.testing import CliRunner, Result
 from broadcaster import __version__
 from broadcaster.cli import main
 from tests.conftest import EXAMPLE
+from tests.helpers import SERVER_PACKAGES, heavy_imports
 
 BIN = Path(sys.executable).parent / "broadcaster"
 
@@ -37,6 +39,29 @@ def test_help_lists_every_command_with_one_line() -> None:
     names = {line.split()[0] for line in commands}
     assert {"db", "docs", "normalize", "tts", "clips", "engines", "config", "demo"} <= names
     assert all(len(line.split()) > 1 for line in commands), "every command has a help line"
+
+
+def test_every_command_is_in_the_lazy_map() -> None:
+    """``broadcaster`` loads a command's module when the command runs: the map must name every
+    command its modules register, and the right module."""
+    from broadcaster.cli import COMMANDS
+
+    for module in set(COMMANDS.values()):
+        importlib.import_module(f"broadcaster.cli.{module}")
+    assert set(main.commands) == set(COMMANDS)
+    for name, command in main.commands.items():
+        assert command.callback is not None
+        assert command.callback.__module__ == f"broadcaster.cli.{COMMANDS[name]}", name
+
+
+@pytest.mark.parametrize("command", ["announce", "agent"])
+def test_quick_commands_start_without_the_server_stack(command: str) -> None:
+    """``announce`` hands its work to the running service and ``agent`` runs on a Pi: neither
+    may pay for importing the database, the web stack or the speech stack to start."""
+    loaded = heavy_imports("from broadcaster.cli import main\n"
+                           f"main([{command!r}, '--help'], standalone_mode=False)",
+                           packages=(*SERVER_PACKAGES, "httpx"))
+    assert loaded == []
 
 
 def test_version() -> None:

@@ -5,16 +5,20 @@ exit non-zero; they never show a traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from broadcaster import __version__
-from broadcaster.app import App, setup_logging
 from broadcaster.config import Config, load_config
 from broadcaster.errors import BroadcasterError
+from broadcaster.logs import setup_logging
+
+if TYPE_CHECKING:
+    from broadcaster.app import App
 
 
 class Context:
@@ -36,6 +40,8 @@ class Context:
     @property
     def app(self) -> App:
         if self._app is None:
+            from broadcaster.app import App  # the heavy part: only commands that need it
+
             self._app = App(self.config)
         return self._app
 
@@ -44,8 +50,29 @@ class Context:
             self._app.close()
 
 
+# Each command's module, imported only when that command runs (or for --help): `broadcaster
+# announce` then starts in 0.2 s instead of 2 s, and `broadcaster agent` on a station never
+# imports the server's libraries.
+COMMANDS = {
+    "agent": "agent", "announce": "announce", "clips": "speech", "config": "admin",
+    "db": "admin", "demo": "demo", "docs": "docs", "engines": "speech", "groups": "stations",
+    "normalize": "speech", "programme": "programmes", "publications": "schedule",
+    "publish": "schedule", "report": "report", "schedule": "schedule", "serve": "serve",
+    "stations": "stations", "tts": "speech", "users": "users",
+}
+
+
 class BroadcasterGroup(click.Group):
-    """A command group that turns BroadcasterError into a clear message and an exit code."""
+    """The top command group: loads each command's module on first use, and turns
+    BroadcasterError into a clear message and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"broadcaster.cli.{COMMANDS[cmd_name]}")  # registers it
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -86,19 +113,3 @@ def main(ctx: click.Context, config_file: Path | None, home: Path | None,
     obj = Context(config_file, {"home": home, "database_url": database_url})
     ctx.obj = obj
     ctx.call_on_close(obj.close)
-
-
-from broadcaster.cli import (  # noqa: E402,F401  (register the commands)
-    admin,
-    agent,
-    announce,
-    demo,
-    docs,
-    programmes,
-    report,
-    schedule,
-    serve,
-    speech,
-    stations,
-    users,
-)

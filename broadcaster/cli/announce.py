@@ -1,17 +1,24 @@
-"""``broadcaster announce``: speak, schedule and publish an announcement now or at a time."""
+"""``broadcaster announce``: speak, schedule and publish an announcement now or at a time.
+
+When ``broadcaster serve`` runs on this machine for the same HOME, the command hands the
+announcement to it (see :mod:`broadcaster.local_service`): the service has the speech stack
+loaded and speaks at once, where this process would first spend two seconds importing it.
+Otherwise, or with ``--here``, the command does the work itself; the result is the same.
+This module therefore imports nothing heavy at the top.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
-from broadcaster.announce import PRIORITIES, AnnouncementRequest, announce, cancel
 from broadcaster.cli import Context, echo_json, main, pass_ctx
-from broadcaster.documents import read_document
 from broadcaster.errors import InputError
-from broadcaster.localtime import LOCAL, parse_time
+from broadcaster.local_service import ANNOUNCEMENTS, ServiceUnreachable, find
+from broadcaster.localtime import LOCAL, PRIORITIES, parse_time
 
 
 def parse_when(value: str, option: str, now: datetime) -> datetime:
@@ -47,10 +54,12 @@ def parse_when(value: str, option: str, now: datetime) -> datetime:
 @click.option("--cancel", "cancel_id", type=int, metavar="ID",
               help="Withdraw announcement ID instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option("--here", is_flag=True,
+              help="Do the work in this process even if the service runs on this machine.")
 @pass_ctx
 def announce_cmd(ctx: Context, text: str | None, file_: Path | None, target: str | None,
                  at: str | None, now_: bool, repeat: int, every: int | None, until: str | None,
-                 priority: str, cancel_id: int | None, as_json: bool) -> None:
+                 priority: str, cancel_id: int | None, as_json: bool, here: bool) -> None:
     """Speak TEXT (or --file), schedule it for --to and publish it; prints its id.
 
     \b
@@ -62,11 +71,11 @@ def announce_cmd(ctx: Context, text: str | None, file_: Path | None, target: str
     if cancel_id is not None:
         if text or file_ or target:
             raise click.UsageError("--cancel takes only the announcement id")
-        number = cancel(ctx.app, cancel_id, now)
+        info = _cancel(ctx, cancel_id, here)
         if as_json:
-            echo_json({"cancelled": cancel_id, "publication": number})
+            echo_json(info)
         else:
-            click.echo(f"announcement {cancel_id} cancelled; publication {number}")
+            click.echo(f"announcement {cancel_id} cancelled; publication {info['publication']}")
         return
     if bool(text) == bool(file_):
         raise click.UsageError("give the text or --file, not both")
@@ -74,23 +83,58 @@ def announce_cmd(ctx: Context, text: str | None, file_: Path | None, target: str
         raise click.UsageError("--to GROUP|STATION is required")
     if at and now_:
         raise click.UsageError("--at and --now exclude each other")
-    body = text or read_document(file_, ctx.config.max_document_bytes).text  # type: ignore[arg-type]
-    request = AnnouncementRequest(
-        text=body, target=target, priority=priority,
-        at=parse_when(at, "--at", now) if at else None, repeat=repeat, every_minutes=every,
-        until=parse_when(until, "--until", now) if until else None)
-    made = announce(ctx.app, request, now)
-    info = {"id": made.id, "programme": made.programme,
-            "starts_at": made.starts_at.astimezone(LOCAL).isoformat(), "airings": made.airings,
-            "stations": len(made.stations), "publication": made.publication,
-            "engine": made.engine, "fallback": made.fallback,
-            "duration_s": round(made.duration_ms / 1000, 1)}
+    if file_ is not None:
+        from broadcaster.documents import read_document
+
+        text = read_document(file_, ctx.config.max_document_bytes).text
+    wanted = {"text": text, "to": target, "priority": priority,
+              "at": parse_when(at, "--at", now).isoformat() if at else None, "repeat": repeat,
+              "every_minutes": every,
+              "until": parse_when(until, "--until", now).isoformat() if until else None}
+    info, by = _announce(ctx, wanted, now, here)
     if as_json:
         echo_json(info)
         return
-    click.echo(made.id)
-    engine = made.engine + (" (fallback: the online engine failed)" if made.fallback else "")
-    click.echo(f"announcement {made.id}: {priority}, {made.airings} airing(s) from "
-               f"{made.starts_at.astimezone(LOCAL):%Y-%m-%d %H:%M:%S}, "
-               f"{len(made.stations)} station(s), {made.duration_ms / 1000:.1f} s, spoken by "
-               f"{engine}; publication {made.publication}", err=True)
+    click.echo(info["id"])
+    engine = info["engine"] + (" (fallback: the online engine failed)" if info["fallback"]
+                               else "")
+    click.echo(f"announcement {info['id']}: {priority}, {info['airings']} airing(s) from "
+               f"{datetime.fromisoformat(info['starts_at']):%Y-%m-%d %H:%M:%S}, "
+               f"{info['stations']} station(s), {info['duration_s']:.1f} s, spoken by {engine}; "
+               f"publication {info['publication']} ({by})", err=True)
+
+
+def _announce(ctx: Context, wanted: dict[str, Any], now: datetime, here: bool
+              ) -> tuple[dict[str, Any], str]:
+    """Make the announcement through the running service or here; what it is, and by whom."""
+    service = None if here else find(ctx.config.home)
+    if service is not None:
+        try:
+            return service.call(ANNOUNCEMENTS, wanted), f"by the service, pid {service.pid}"
+        except ServiceUnreachable as exc:
+            click.echo(f"broadcaster: the service did not answer ({exc}); announcing from "
+                       "this process", err=True)
+    from broadcaster.announce import AnnouncementRequest, announce
+
+    request = AnnouncementRequest(
+        text=wanted["text"], target=wanted["to"], priority=wanted["priority"],
+        at=_moment(wanted["at"]), repeat=wanted["repeat"],
+        every_minutes=wanted["every_minutes"], until=_moment(wanted["until"]))
+    return announce(ctx.app, request, now).info(), "by this command"
+
+
+def _cancel(ctx: Context, announcement_id: int, here: bool) -> dict[str, Any]:
+    service = None if here else find(ctx.config.home)
+    if service is not None:
+        try:
+            return service.call(f"{ANNOUNCEMENTS}/{announcement_id}/cancel", {})
+        except ServiceUnreachable as exc:
+            click.echo(f"broadcaster: the service did not answer ({exc}); cancelling from "
+                       "this process", err=True)
+    from broadcaster.announce import cancel
+
+    return {"cancelled": announcement_id, "publication": cancel(ctx.app, announcement_id)}
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

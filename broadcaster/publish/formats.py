@@ -29,8 +29,8 @@ import icalendar
 from lxml import etree
 
 from broadcaster.errors import InputError
+from broadcaster.localtime import PRIORITIES
 
-PRIORITIES = ("normal", "high", "emergency")
 PRIORITY_LABELS_VI = {"normal": "Thông thường", "high": "Ưu tiên", "emergency": "Khẩn cấp"}
 XMLTV_DTD_NAME = "xmltv.dtd"
 XMLTV_TIME = "%Y%m%d%H%M%S %z"

@@ -33,6 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from fastapi import FastAPI
 
 from broadcaster.app import App
+from broadcaster.local_service import advertise, withdraw
 from broadcaster.publish import prune as pruning
 from broadcaster.publish.publication import clean_stale, publish_lock
 from broadcaster.service.jobs import JOBS, Work
@@ -213,12 +214,15 @@ class Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def build(app: App, scheduler: bool = True) -> tuple[FastAPI, Daemon | None]:
-    """The HTTP app with the daemon started and stopped by its lifespan."""
+def build(app: App, scheduler: bool = True, local_token: str | None = None
+          ) -> tuple[FastAPI, Daemon | None]:
+    """The HTTP app with the daemon started and stopped by its lifespan; with
+    ``local_token``, it takes announcements handed over by commands of this host."""
     c = app.config
     metrics = Metrics()
     web = create_app(app, WebSettings(rate_per_second=c.station_rate, burst=c.station_burst,
-                                      max_body_bytes=c.max_body_bytes), metrics)
+                                      max_body_bytes=c.max_body_bytes,
+                                      local_token=local_token), metrics)
     daemon = Daemon(app, metrics) if scheduler else None
     inner = web.router.lifespan_context
 
@@ -238,8 +242,15 @@ def build(app: App, scheduler: bool = True) -> tuple[FastAPI, Daemon | None]:
 
 
 def serve(app: App, host: str, port: int, scheduler: bool = True) -> None:
-    """Run until SIGTERM or SIGINT."""
-    web, _ = build(app, scheduler)
+    """Run until SIGTERM or SIGINT; meanwhile advertised to the commands of this host."""
+    local = advertise(app.config.home, host, port)
+    try:
+        _run(app, build(app, scheduler, local.token)[0], host, port)
+    finally:
+        withdraw(local)
+
+
+def _run(app: App, web: FastAPI, host: str, port: int) -> None:
     loop_holder: dict[str, asyncio.AbstractEventLoop] = {}
 
     def release_waiters() -> None:

@@ -55,6 +55,7 @@ class WebSettings:
     burst: int = 20                  # requests a station may save up
     max_body_bytes: int = 256 * 1024
     poll_interval_s: float = 0.05    # how often publications/current is checked (a readlink)
+    local_token: str | None = None   # accept announcements handed over with this token
 
 
 def create_app(app: App, settings: WebSettings | None = None,
@@ -185,6 +186,10 @@ def create_app(app: App, settings: WebSettings | None = None,
     from broadcaster.web.ui import include_ui  # the operators' pages, under /ui/
 
     include_ui(api, app)
+    if settings.local_token:
+        from broadcaster.web._announcements import add_routes
+
+        add_routes(api, app, settings.local_token)
     return api
 
 

@@ -17,6 +17,7 @@ from broadcaster.cli import main
 from broadcaster.errors import ConfigError
 from tests.agent.conftest import make_item
 from tests.agent.test_runner import stage
+from tests.helpers import SERVER_MODULES, heavy_imports
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "agent.md"
 # The agent must not touch the server's database: point it somewhere that cannot work.
@@ -138,11 +139,5 @@ def test_without_httpx_only_the_agent_itself_refuses_to_start(tmp_path: Path) ->
 
 def test_the_agent_imports_nothing_of_the_server() -> None:
     """A Pi has no database: the agent's package must not pull in the server's modules."""
-    code = ("import sys, broadcaster.agent.runner, broadcaster.agent.players; "
-            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('sqlalchemy', 'alembic', 'fastapi', 'uvicorn', 'apscheduler', 'numpy', 'scipy') "
-            "or m.startswith(('broadcaster.db', 'broadcaster.app', 'broadcaster.service', "
-            "'broadcaster.web', 'broadcaster.config', 'broadcaster.media')))))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == ""
+    assert heavy_imports("import broadcaster.agent.runner, broadcaster.agent.players",
+                         modules=(*SERVER_MODULES, "broadcaster.config")) == []

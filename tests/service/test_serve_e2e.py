@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from broadcaster.db import Clip, DocumentRevision
+from broadcaster.db.models import AuditEvent
 from broadcaster.media.store import sha256_file
 from tests.conftest import EXAMPLE
 from tests.helpers import free_port, wait_for
@@ -171,6 +172,7 @@ def test_province_day(service, tmp_path: Path) -> None:  # type: ignore[no-untyp
                        "di chuyển lên nơi an toàn ngay.", "--to", "BS-TANTIEN", "--now",
                        "--priority", "emergency")
     announcement = int(made.stdout.strip())
+    assert svc.proc is not None and f"(by the service, pid {svc.proc.pid})" in made.stderr
     poller.join(timeout=30)
     response = answer["response"]
     assert response.status_code == 200, response.text
@@ -229,6 +231,65 @@ def test_province_day(service, tmp_path: Path) -> None:  # type: ignore[no-untyp
     assert held["response"].status_code == 304
     assert time.monotonic() - stopping < 8
     assert any("stopping" in e["message"] for e in svc.events())
+    assert not list((svc.home / "run").glob("serve-*.json")), "the service file stayed"
+
+
+def test_announce_is_handed_to_the_running_service(service, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    svc = service()
+    schedule = tmp_path / "tinh.yaml"
+    schedule.write_text(SCHEDULE, encoding="utf-8")
+    svc.command("schedule", "apply", str(schedule))
+    client = svc.start()
+    svc.command("publish", "--days", "2")
+    assert svc.proc is not None
+    [advert] = (svc.home / "run").glob("serve-*.json")
+    assert advert.stat().st_mode & 0o777 == 0o600
+    local = json.loads(advert.read_text())
+    assert local["pid"] == svc.proc.pid and local["url"] == svc.url
+
+    # Made by the service, answered as the command would print it, in the audit log.
+    made = json.loads(svc.command("announce", "Mất điện từ 8 giờ đến 11 giờ.", "--to",
+                                  "BS-HOALOC", "--at", "20:30", "--json").stdout)
+    assert made["stations"] == 1 and made["priority"] == "high" and made["airings"] == 1
+    assert made["starts_at"].endswith("T20:30:00+07:00")
+    cancelled = json.loads(svc.command("announce", "--cancel", str(made["id"]), "--json").stdout)
+    assert cancelled["cancelled"] == made["id"]
+    # Refusals come back as the command's own errors and exit codes.
+    unknown = svc.command("announce", "Thử.", "--to", "NOPE", code=1)
+    assert unknown.stderr.strip() == "broadcaster: error: no station or group with code 'NOPE'"
+    past = svc.command("announce", "Thử.", "--to", "BS", "--at", "2020-01-01 07:00", code=1)
+    assert "is in the past" in past.stderr
+    late = svc.command("announce", "Thử.", "--to", "BS-HOALOC", "--at", "23:30", code=1)
+    assert "outside the allowed hours 05:00-21:00" in late.stderr
+    # Only the holder of the local token may hand work over.
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        refused = client.post("/api/v1/announcements", headers=headers,
+                              json={"text": "Thử.", "to": "BS"})
+        assert refused.status_code == 401, refused.text
+        assert "local token" in refused.json()["error"]
+    odd = client.post("/api/v1/announcements", json={"text": "Thử.", "to": "BS", "at": "7h"},
+                      headers={"Authorization": f"Bearer {local['token']}"})
+    assert odd.status_code == 422 and "at" in odd.json()["error"]
+
+    # A service killed with -9 leaves its file: the command sees the process is gone and does
+    # the work itself; the next start removes the file.
+    svc.stop(signal.SIGKILL)
+    assert advert.exists()
+    itself = svc.command("announce", "Thử loa.", "--to", "BS-TANTIEN", "--at", "23:58",
+                         "--priority", "emergency")
+    assert "(by this command)" in itself.stderr
+    svc.start()
+    assert not advert.exists() and len(list((svc.home / "run").glob("serve-*.json"))) == 1
+    here = svc.command("announce", "Thử loa lần hai.", "--to", "BS-TANTIEN", "--at", "23:57",
+                       "--priority", "emergency", "--here")
+    assert "(by this command)" in here.stderr
+    engine = create_engine(svc.env["BROADCASTER_DATABASE_URL"])
+    with Session(engine) as session:
+        events = {tuple(row) for row in session.execute(
+            select(AuditEvent.user_name, AuditEvent.action))}
+    engine.dispose()
+    # Made by the service: in its audit log. Made by the command itself: not (as before).
+    assert events == {("dòng lệnh", "phát thông báo"), ("dòng lệnh", "hủy thông báo")}
 
 
 def _clip_count(url: str) -> int:
