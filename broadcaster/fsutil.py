@@ -1,4 +1,6 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of either; and
+whether the process that writes a file still lives. Standard library only: the station agent
+and the command line's quick start use it."""
 
 from __future__ import annotations
 
@@ -12,14 +14,15 @@ from typing import IO
 
 
 @contextmanager
-def atomic_writer(path: Path, mode: str = "wb") -> Iterator[IO[bytes]]:
+def atomic_writer(path: Path, mode: str = "wb", private: bool = False) -> Iterator[IO[bytes]]:
     """Open a temporary file next to ``path``; on success fsync it and rename it into place.
+    The file is readable by everyone (``public_mode``), or with ``private`` by its owner only.
 
     On any exception the temporary file is removed and ``path`` is left untouched.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, public_mode())
+    os.fchmod(fd, 0o600 if private else public_mode())
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -32,9 +35,9 @@ def atomic_writer(path: Path, mode: str = "wb") -> Iterator[IO[bytes]]:
     fsync_dir(path.parent)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_writer(path) as fh:
+def atomic_write_bytes(path: Path, data: bytes, private: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically (``private``: readable by its owner only)."""
+    with atomic_writer(path, private=private) as fh:
         fh.write(data)
 
 
@@ -62,3 +65,14 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs (another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -8,7 +8,8 @@ a token made at start-up, which the service accepts for handed-over work only
 HOME, so the token grants nothing new. The file goes when the service stops; one left by a
 killed service is ignored (its process is gone) and removed by the next ``serve``.
 
-This module imports only the standard library: it runs in the command before anything else.
+This module imports only the standard library (and ``fsutil``, which does too): it runs in the
+command before anything else.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster.errors import BroadcasterError
+from broadcaster.fsutil import atomic_write_bytes, process_alive
 
 RUN_DIR = "run"
 ANNOUNCEMENTS = "/api/v1/announcements"
@@ -85,16 +87,6 @@ def _prefix() -> str:
     return f"serve-{socket.gethostname()}-"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    return True
-
-
 def local_url(host: str, port: int) -> str:
     """The URL a command on this host uses to reach a service listening on ``host:port``."""
     if host in ("", "0.0.0.0", "localhost"):
@@ -111,15 +103,12 @@ def advertise(home: Path, host: str, port: int) -> LocalService:
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob(f"{_prefix()}*.json"):
         pid = old.stem.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             old.unlink(missing_ok=True)
     service = LocalService(os.getpid(), local_url(host, port), secrets.token_urlsafe(32),
                            folder / f"{_prefix()}{os.getpid()}.json")
-    tmp = service.path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"pid": service.pid, "url": service.url, "token": service.token}, fh)
-    os.replace(tmp, service.path)
+    atomic_write_bytes(service.path, json.dumps(
+        {"pid": service.pid, "url": service.url, "token": service.token}).encode(), private=True)
     return service
 
 
@@ -137,6 +126,6 @@ def find(home: Path) -> LocalService | None:
             service = LocalService(int(data["pid"]), str(data["url"]), str(data["token"]), path)
         except (OSError, ValueError, KeyError, TypeError):
             continue  # being written, or not ours to read
-        if _alive(service.pid):
+        if process_alive(service.pid):
             found.append((path.stat().st_mtime, service))
     return max(found, key=lambda pair: pair[0])[1] if found else None

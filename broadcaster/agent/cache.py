@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster.agent.playlist import SHA256, MediaRef
-from broadcaster.fsutil import fsync_dir
+from broadcaster.fsutil import atomic_write_bytes, fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +38,6 @@ def sha256_of(path: Path, block: int = 1024 * 1024) -> str:
         while chunk := fh.read(block):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` through a temporary file, fsync and rename: old or new, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 def _stamp(path: Path) -> list[int] | None:
@@ -205,4 +194,4 @@ class MediaCache:
         with self._lock:
             data = {"verified": dict(sorted(self._verified.items())),
                     "unreferenced_since": dict(sorted(self._unreferenced.items()))}
-            write_atomic(self.dir / INDEX, json.dumps(data, indent=1).encode())
+            atomic_write_bytes(self.dir / INDEX, json.dumps(data, indent=1).encode())

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from broadcaster.agent.cache import write_atomic
 from broadcaster.agent.playlist import ManifestError, parse_manifest, parse_time
 from broadcaster.agent.queue import iso
+from broadcaster.fsutil import atomic_write_bytes
 
 STATE = "state.json"
 PLAYLIST = "playlist.json"
@@ -30,7 +30,7 @@ NEXT_ITEMS = 10
 
 def write_state(cache: Path, state: dict[str, Any]) -> None:
     """Replace ``CACHE/state.json`` atomically."""
-    write_atomic(cache / STATE, (json.dumps(state, ensure_ascii=False, indent=1) + "\n"
+    atomic_write_bytes(cache / STATE, (json.dumps(state, ensure_ascii=False, indent=1) + "\n"
                                  ).encode())
 
 

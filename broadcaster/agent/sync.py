@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster import __version__
-from broadcaster.agent.cache import MediaCache, write_atomic
+from broadcaster.agent.cache import MediaCache
 from broadcaster.agent.client import Backoff, Refused, ServerClient, ServerUnavailable
 from broadcaster.agent.clock import Clock
 from broadcaster.agent.fetch import Downloader, MediaCorrupt, fetch_order
@@ -32,6 +32,7 @@ from broadcaster.agent.playlist import Manifest, ManifestError, parse_manifest
 from broadcaster.agent.queue import ReportQueue
 from broadcaster.agent.settings import AgentSettings
 from broadcaster.agent.state import PLAYLIST
+from broadcaster.fsutil import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class Poller(_Loop):
                           ) from None
         if held is not None and manifest.digest == held.digest:
             return 0.0
-        write_atomic(self.cache_dir / PLAYLIST, answer.body)
+        atomic_write_bytes(self.cache_dir / PLAYLIST, answer.body)
         with self.shared.lock:
             self.shared.manifest = manifest
         log.info("publication %d received: %d item(s), digest %s", manifest.publication,

@@ -104,16 +104,26 @@ def announce_cmd(ctx: Context, text: str | None, file_: Path | None, target: str
                f"publication {info['publication']} ({by})", err=True)
 
 
+def _by_service(ctx: Context, path: str, payload: dict[str, Any], here: bool, doing: str
+                ) -> tuple[dict[str, Any], str] | None:
+    """Hand the work to the running service of this HOME, if there is one and it answers;
+    its answer and who did it."""
+    service = None if here else find(ctx.config.home)
+    if service is None:
+        return None
+    try:
+        return service.call(path, payload), f"by the service, pid {service.pid}"
+    except ServiceUnreachable as exc:
+        click.echo(f"broadcaster: the service did not answer ({exc}); {doing} from this "
+                   "process", err=True)
+        return None
+
+
 def _announce(ctx: Context, wanted: dict[str, Any], now: datetime, here: bool
               ) -> tuple[dict[str, Any], str]:
     """Make the announcement through the running service or here; what it is, and by whom."""
-    service = None if here else find(ctx.config.home)
-    if service is not None:
-        try:
-            return service.call(ANNOUNCEMENTS, wanted), f"by the service, pid {service.pid}"
-        except ServiceUnreachable as exc:
-            click.echo(f"broadcaster: the service did not answer ({exc}); announcing from "
-                       "this process", err=True)
+    if (done := _by_service(ctx, ANNOUNCEMENTS, wanted, here, "announcing")) is not None:
+        return done
     from broadcaster.announce import AnnouncementRequest, announce
 
     request = AnnouncementRequest(
@@ -124,13 +134,9 @@ def _announce(ctx: Context, wanted: dict[str, Any], now: datetime, here: bool
 
 
 def _cancel(ctx: Context, announcement_id: int, here: bool) -> dict[str, Any]:
-    service = None if here else find(ctx.config.home)
-    if service is not None:
-        try:
-            return service.call(f"{ANNOUNCEMENTS}/{announcement_id}/cancel", {})
-        except ServiceUnreachable as exc:
-            click.echo(f"broadcaster: the service did not answer ({exc}); cancelling from "
-                       "this process", err=True)
+    path = f"{ANNOUNCEMENTS}/{announcement_id}/cancel"
+    if (done := _by_service(ctx, path, {}, here, "cancelling")) is not None:
+        return done[0]
     from broadcaster.announce import cancel
 
     return {"cancelled": announcement_id, "publication": cancel(ctx.app, announcement_id)}

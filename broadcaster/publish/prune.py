@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select, update
 
 from broadcaster.app import App
 from broadcaster.db import Announcement, Clip, Entry, Publication, StationStatus, transaction
+from broadcaster.fsutil import process_alive
 from broadcaster.publish.publication import current_number, linked_publications, root
 
 log = logging.getLogger(__name__)
@@ -113,16 +114,6 @@ def prune(app: App, retention: timedelta, now: datetime) -> Pruned:
     return Pruned(tuple(old), tuple(sorted(removed)), freed)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def clean_temp(app: App, older_than_s: float = STALE_TEMP_S) -> int:
     """Remove temporary files a killed render left in the media store; how many.
 
@@ -136,7 +127,7 @@ def clean_temp(app: App, older_than_s: float = STALE_TEMP_S) -> int:
     stale = []
     for path in tmp.iterdir():
         pid = path.name.split("-", 1)[0]
-        writer_gone = pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid))
+        writer_gone = pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid))
         if path.is_file() and (writer_gone or path.stat().st_mtime < limit):
             stale.append(path)
     for path in stale:
