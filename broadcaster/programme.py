@@ -113,10 +113,14 @@ def find_asset(audio_dir: Path, name: str) -> Path:
             path = audio_dir / sub / f"{name}.{ext}"
             if path.is_file():
                 return path
-    known = sorted(p.stem for sub in ASSET_DIRS for p in (audio_dir / sub).glob("*.*")
-                   if p.suffix in (".wav", ".mp3", ".ogg", ".flac"))
     raise InputError(f"no audio asset {name!r} in {audio_dir}; known assets: "
-                     f"{', '.join(known) or '(none)'}")
+                     f"{', '.join(asset_names(audio_dir)) or '(none)'}")
+
+
+def asset_names(audio_dir: Path) -> list[str]:
+    """The jingles, tones and idents under ``audio/``, by name."""
+    return sorted({p.stem for sub in ASSET_DIRS for p in (audio_dir / sub).glob("*.*")
+                   if p.suffix in (".wav", ".mp3", ".ogg", ".flac")})
 
 
 class Builder:

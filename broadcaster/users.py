@@ -9,10 +9,10 @@ with parameters carried in the hash so they can be raised later). Roles: ``viewe
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from broadcaster.db import transaction
 from broadcaster.db.models import Entry, Group, Station, User, utcnow
 from broadcaster.errors import InputError, NotFound
-from broadcaster.stations import check_code, get_group, group_chain
+from broadcaster.fsutil import atomic_write_bytes
+from broadcaster.stations import check_code, get_group, group_chain, list_groups, list_stations
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +123,9 @@ def ensure_first_admin(sessions: sessionmaker[Session], home: Path) -> str | Non
             return None
         password = secrets.token_urlsafe(12)
         add_user(session, "admin", "admin", password)
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / ADMIN_PASSWORD_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(password + "\n")
-    os.chmod(path, 0o600)
+        path = home / ADMIN_PASSWORD_FILE
+        # Written before the user is committed: never an admin whose password nobody has.
+        atomic_write_bytes(path, f"{password}\n".encode(), private=True)
     log.warning("created the first web UI user 'admin'; its password is in %s "
                 "(sign in at /ui/, then add accounts with 'broadcaster users add')", path)
     return password
@@ -153,6 +151,23 @@ def may_edit_target(session: Session, operator: Operator, target: str) -> bool:
         return may_edit_group(operator, station.group)
     group = session.scalar(select(Group).where(Group.code == target))
     return group is not None and may_edit_group(operator, group)
+
+
+class Target(NamedTuple):
+    """A group or station someone may schedule for, and whether this operator may."""
+
+    code: str
+    name: str
+    editable: bool
+
+
+def targets(session: Session, operator: Operator) -> tuple[list[Target], list[Target]]:
+    """Every group (parents first) and every station, each with whether ``operator`` may
+    schedule for it; from the loaded rows (one pass, no query per station)."""
+    groups = [Target(g.code, g.name, may_edit_group(operator, g)) for g in list_groups(session)]
+    stations = [Target(s.code, s.name, may_edit_group(operator, s.group))
+                for s in list_stations(session)]
+    return groups, stations
 
 
 def may_edit_entry(session: Session, operator: Operator, code: str) -> bool:

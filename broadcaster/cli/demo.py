@@ -12,7 +12,7 @@ from broadcaster.cli.speech import EXAMPLE, _report, resolve_input, speak
 from broadcaster.db import transaction
 from broadcaster.documents import add_document, read_document
 from broadcaster.errors import BroadcasterError
-from broadcaster.fsutil import atomic_copy, atomic_writer
+from broadcaster.fsutil import atomic_copy, atomic_write_bytes
 from broadcaster.publish.publication import publish
 from broadcaster.schedule import load_schedule
 from broadcaster.schedule.sync import apply_spec
@@ -53,9 +53,7 @@ def demo_cmd(ctx: Context, engine: str, speak_only: bool) -> None:
     with transaction(app.sessions) as session:
         token = rotate_token(session, get_station(session, DEMO_STATION))
     token_file = ctx.config.home / "demo" / f"{DEMO_STATION}.token"
-    with atomic_writer(token_file) as fh:
-        fh.write(token.encode() + b"\n")
-    token_file.chmod(0o600)
+    atomic_write_bytes(token_file, token.encode() + b"\n", private=True)
     base = f"http://{ctx.config.host}:{ctx.config.port}"
     playlist = f"{base}/api/v1/stations/{DEMO_STATION}/playlist"
     click.echo(f"publication {number}: {len(changes)} stations\n"

@@ -45,6 +45,7 @@ from sqlalchemy import func, select
 from broadcaster.app import App
 from broadcaster.db import Publication, transaction, utcnow
 from broadcaster.errors import BroadcasterError, NotFound
+from broadcaster.media import MediaStore
 from broadcaster.publish.folders import (
     clean_stale,
     point_current,
@@ -53,7 +54,7 @@ from broadcaster.publish.folders import (
     write_folder,
 )
 from broadcaster.publish.formats import Playlist, icalendar_feed, xmltv, xmltv_dtd
-from broadcaster.schedule.plan import StationPlan, plan_all
+from broadcaster.schedule.plan import CheckedStore, StationPlan, plan_all
 
 __all__ = [
     "CHANNEL_KINDS",
@@ -166,8 +167,9 @@ def _carry(source: int, code: str, entry: Mapping[str, Any],
     return {**entry, "in": entry.get("in", source)}
 
 
-def verify_media(app: App, plans: Sequence[StationPlan]) -> None:
-    """Every media file referenced must exist and hash to its name."""
+def verify_media(store: MediaStore, plans: Sequence[StationPlan]) -> None:
+    """Every media file referenced must exist and hash to its name (a ``CheckedStore``
+    skips those it verified while planning)."""
     seen: set[str] = set()
     checked: set[int] = set()  # item lists shared by many stations are looked at once
     for plan in plans:
@@ -177,7 +179,7 @@ def verify_media(app: App, plans: Sequence[StationPlan]) -> None:
         for item in plan.items:
             if item.media.sha256 in seen:
                 continue
-            if not app.store.verify(item.media.sha256, item.media.ext):
+            if not store.verify(item.media.sha256, item.media.ext):
                 raise PublishError(f"station {plan.station.code}: item {item.id} needs media "
                                    f"{item.media.sha256}.{item.media.ext}, which is missing or "
                                    "damaged in the media store; nothing was published")
@@ -281,14 +283,16 @@ def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT
         before: dict[str, Any] = _index(app, in_force)["stations"] \
             if in_force is not None else {}
         partial = codes is not None and in_force is not None
-        plans = plan_all(app, start, end, sorted(set(codes or ())) if partial else None)
+        store = CheckedStore(app.store.root)
+        plans = plan_all(app, start, end, sorted(set(codes or ())) if partial else None,
+                         store)
         planned = {p.station.code for p in plans}
         gone = sorted((set(codes or ()) if partial else set(before)) - planned)
         if partial and (unknown := [c for c in gone if c not in before]):
             raise NotFound(f"no station with code {', '.join(map(repr, unknown))}; "
                            "nothing was published")
         check_rules(plans)
-        verify_media(app, plans)
+        verify_media(store, plans)
         playlists = _playlists(plans)
         digests = [p.digest(plan.station) for p, plan in zip(playlists, plans, strict=True)]
         changes = _changes(before, plans, digests) + [StationChange(c, "removed") for c in gone]

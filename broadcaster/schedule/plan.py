@@ -89,12 +89,13 @@ class _Layout:
 
 
 @dataclass(frozen=True)
-class _CheckedOnce(MediaStore):
+class CheckedStore(MediaStore):
     """The media store, remembering for one run which files it has verified.
 
     ``Builder.build`` verifies (hashes whole) every cached part it reuses. A programme with a
     station ident is built once per station, so without this its shared parts, often the
-    longest, would be hashed again for every station. Publishing verifies all media anyway.
+    longest, would be hashed again for every station. Publishing verifies all media through
+    the same store (``plan_all(store=...)``), so a file is hashed once per publication.
     """
 
     checked: set[tuple[str, str]] = field(default_factory=set, compare=False)
@@ -115,10 +116,10 @@ class Planner:
     stations they serve.
     """
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, store: CheckedStore | None = None) -> None:
         self.app = app
         self._builder: Builder = copy.copy(app.builder)  # the app's, with a memory (above)
-        self._builder.store = _CheckedOnce(app.store.root)
+        self._builder.store = store or CheckedStore(app.store.root)
         self._catalogue: Catalogue | None = None
         self._built: dict[_BuildKey, BuiltProgramme] = {}
         self._lengths: dict[_BuildKey, timedelta] = {}
@@ -275,9 +276,11 @@ def _lay_out(item: Item, programme: BuiltProgramme) -> list[PlaylistItem]:
 
 
 def plan_all(app: App, start: datetime, end: datetime,
-             codes: Sequence[str] | None = None) -> list[StationPlan]:
-    """Plans for every station (or the given ones), by code."""
-    planner = Planner(app)
+             codes: Sequence[str] | None = None, store: CheckedStore | None = None
+             ) -> list[StationPlan]:
+    """Plans for every station (or the given ones), by code; media verified through
+    ``store`` when given (it then knows which files were)."""
+    planner = Planner(app, store)
     with app.sessions() as session:
         targets = load_targets(session, codes)
     return [planner.plan(t, start, end) for t in targets]

@@ -5,7 +5,7 @@ Every job is idempotent, so a job cut short (``kill -9``, power loss) is simply 
 - ``inbox``: store and speak new or changed summaries (documents are keyed by content, clips
   by a cache key: nothing is stored or spoken twice);
 - ``render``: build every programme that airs within the lead time (built programmes are
-  cached clips, so this costs nothing when all is built);
+  cached clips, so when all is built this only verifies each clip once: one read and hash);
 - ``publish``: publish the window when any station's playlist would change;
 - ``offline``: mark stations that missed their check-ins;
 - ``prune``: drop old publications and media nothing references any more.

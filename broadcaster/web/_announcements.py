@@ -21,8 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from broadcaster.announce import AnnouncementRequest, announce, cancel
 from broadcaster.app import App
-from broadcaster.audit import record
-from broadcaster.db import transaction
+from broadcaster.audit import log_event
 from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.local_service import ANNOUNCEMENTS
 from broadcaster.web._auth import bearer_token, unauthorized
@@ -59,10 +58,6 @@ def add_routes(api: FastAPI, app: App, token: str) -> None:
         status = 404 if isinstance(exc, NotFound) else 422
         return JSONResponse({"error": str(exc), "exit_code": exc.exit_code}, status)
 
-    def audit(action: str, subject: str, detail: str) -> None:
-        with transaction(app.sessions) as session:
-            record(session, AUDIT_USER, action, subject, detail)
-
     @api.post(ANNOUNCEMENTS, status_code=201)
     async def make(request: Request, body: AnnouncementIn) -> Any:
         check(request)
@@ -79,9 +74,9 @@ def add_routes(api: FastAPI, app: App, token: str) -> None:
             return refused(exc)
         log.info("announcement %d (%s) to %s: %d stations, publication %d", made.id,
                  body.priority, body.to, len(made.stations), made.publication)
-        await run_in_threadpool(audit, "phát thông báo", f"thông báo {made.id}",
-                                f"{body.priority} tới {body.to}, {len(made.stations)} đài, "
-                                f"bản xuất bản {made.publication}")
+        await run_in_threadpool(log_event, app.sessions, AUDIT_USER, "phát thông báo",
+                                f"thông báo {made.id}", f"{body.priority} tới {body.to}, "
+                                f"{len(made.stations)} đài, bản xuất bản {made.publication}")
         return made.info()
 
     @api.post(ANNOUNCEMENTS + "/{announcement_id}/cancel")
@@ -91,6 +86,6 @@ def add_routes(api: FastAPI, app: App, token: str) -> None:
             number = await run_in_threadpool(cancel, app, announcement_id)
         except BroadcasterError as exc:
             return refused(exc)
-        await run_in_threadpool(audit, "hủy thông báo", f"thông báo {announcement_id}",
-                                f"bản xuất bản {number}")
+        await run_in_threadpool(log_event, app.sessions, AUDIT_USER, "hủy thông báo",
+                                f"thông báo {announcement_id}", f"bản xuất bản {number}")
         return {"cancelled": announcement_id, "publication": number}

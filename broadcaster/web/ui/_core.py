@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from broadcaster.app import App
+from broadcaster.audit import log_event
 from broadcaster.errors import NotFound
 from broadcaster.users import Operator, get_operator
 
@@ -141,6 +142,10 @@ class UI:
     async def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking function (database, speech, publishing) off the event loop."""
         return await run_in_threadpool(func, *args, **kwargs)
+
+    async def audit(self, user: Operator, action: str, subject: str, detail: str = "") -> None:
+        """One line in the audit log, by ``user``."""
+        await self.call(log_event, self.app.sessions, user.name, action, subject, detail)
 
     def page(self, request: Request, template: str, user: Operator | None, status: int = 200,
              **context: Any) -> Response:

@@ -7,8 +7,6 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from broadcaster.audit import record
-from broadcaster.db import transaction
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError
 from broadcaster.web.ui import _speech
@@ -17,10 +15,6 @@ from broadcaster.web.ui._core import UI, Refused
 
 def routes(router: APIRouter, ui: UI) -> None:
     """Register the pages of this module."""
-
-    def audit(user: str, action: str, subject: str, detail: str = "") -> None:
-        with transaction(ui.app.sessions) as session:
-            record(session, user, action, subject, detail)
 
     def documents() -> list[object]:
         with ui.app.sessions() as session:
@@ -47,7 +41,7 @@ def routes(router: APIRouter, ui: UI) -> None:
             await ui.call(_speech.speak, ui.app, result.document_id)
         except BroadcasterError as exc:
             return ui.redirect(request, "/ui/van-ban", f"Không nhận được tệp: {exc}")
-        await ui.call(audit, user.name, "tải văn bản lên", f"văn bản {result.key}",
+        await ui.audit(user, "tải văn bản lên", f"văn bản {result.key}",
                       f"phiên bản {result.revision} ({result.status})")
         return ui.redirect(request, f"/ui/van-ban/{result.document_id}",
                            f"Đã lưu văn bản {result.key}, phiên bản {result.revision}.")
@@ -69,7 +63,7 @@ def routes(router: APIRouter, ui: UI) -> None:
             clip = await ui.call(_speech.speak, ui.app, doc_id)
         except BroadcasterError as exc:
             return ui.redirect(request, f"/ui/van-ban/{doc_id}", f"Không đọc được: {exc}")
-        await ui.call(audit, user.name, "đọc văn bản", f"văn bản {doc_id}", f"clip {clip.id}")
+        await ui.audit(user, "đọc văn bản", f"văn bản {doc_id}", f"clip {clip.id}")
         return ui.redirect(request, f"/ui/van-ban/{doc_id}", "Đã đọc xong.")
 
     @router.post("/van-ban/{doc_id}/doc-la")
@@ -82,6 +76,6 @@ def routes(router: APIRouter, ui: UI) -> None:
             await ui.call(_speech.speak, ui.app, doc_id)
         except BroadcasterError as exc:
             return ui.redirect(request, f"/ui/van-ban/{doc_id}", f"Không thêm được: {exc}")
-        await ui.call(audit, user.name, "thêm cách đọc", written, f"đọc là {spoken}")
+        await ui.audit(user, "thêm cách đọc", written, f"đọc là {spoken}")
         return ui.redirect(request, f"/ui/van-ban/{doc_id}",
                            f"Đã thêm: “{written}” đọc là “{spoken}”. Nghe bản mới ở trên.")

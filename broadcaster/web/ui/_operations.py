@@ -13,9 +13,8 @@ from starlette.responses import Response
 
 from broadcaster.announce import PRIORITIES as ANNOUNCE_PRIORITIES
 from broadcaster.announce import AnnouncementRequest, announce
-from broadcaster.audit import recent, record
+from broadcaster.audit import recent
 from broadcaster.coverage import coverage, parse_period
-from broadcaster.db import transaction
 from broadcaster.db.models import StationStatus, utcnow
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.localtime import LOCAL
@@ -29,7 +28,7 @@ from broadcaster.publish.publication import (
 )
 from broadcaster.schedule.plan import plan_all
 from broadcaster.stations import list_groups, list_stations
-from broadcaster.users import Operator, may_edit_target
+from broadcaster.users import Operator, targets
 from broadcaster.web.ui._core import UI, Refused
 
 STATUS_NAMES = {"online": "trực tuyến", "offline": "mất kết nối", "never": "chưa báo về"}
@@ -96,16 +95,11 @@ def editable_codes(ui: UI, user: Operator) -> list[str] | None:
     if user.role == "admin":
         return None
     with ui.app.sessions() as session:
-        return [s.code for s in list_stations(session)
-                if may_edit_target(session, user, s.code)]
+        return [s.code for s in targets(session, user)[1] if s.editable]
 
 
 def routes(router: APIRouter, ui: UI) -> None:
     """Register the pages of this module."""
-
-    def audit(user: str, action: str, subject: str, detail: str = "") -> None:
-        with transaction(ui.app.sessions) as session:
-            record(session, user, action, subject, detail)
 
     @router.get("/dai-xa")
     async def stations_page(request: Request) -> Response:
@@ -143,7 +137,7 @@ def routes(router: APIRouter, ui: UI) -> None:
         except BroadcasterError as exc:
             return ui.redirect(request, "/ui/xuat-ban", f"Không xuất bản được: {exc}")
         changed = [c.code for c in changes if c.status != "unchanged"]
-        await ui.call(audit, user.name, "xuất bản", f"bản {number}",
+        await ui.audit(user, "xuất bản", f"bản {number}",
                       f"{len(changed)} đài thay đổi: {', '.join(changed)[:900]}")
         return ui.redirect(request, "/ui/xuat-ban",
                            f"Đã xuất bản bản số {number}: {len(changed)} đài thay đổi.")
@@ -158,7 +152,7 @@ def routes(router: APIRouter, ui: UI) -> None:
             new = await ui.call(rollback, ui.app, number)
         except BroadcasterError as exc:
             return ui.redirect(request, "/ui/xuat-ban", f"Không khôi phục được: {exc}")
-        await ui.call(audit, user.name, "khôi phục bản xuất bản", f"bản {number}",
+        await ui.audit(user, "khôi phục bản xuất bản", f"bản {number}",
                       f"thành bản {new}")
         return ui.redirect(request, "/ui/xuat-ban",
                            f"Đã khôi phục bản {number} thành bản số {new}.")
@@ -188,10 +182,8 @@ def routes(router: APIRouter, ui: UI) -> None:
 
     def announce_targets(user: Operator) -> list[tuple[str, str]]:
         with ui.app.sessions() as session:
-            return [(g.code, g.name) for g in list_groups(session)
-                    if may_edit_target(session, user, g.code)] + \
-                   [(s.code, s.name) for s in list_stations(session)
-                    if may_edit_target(session, user, s.code)]
+            groups, stations = targets(session, user)
+        return [(t.code, t.name) for t in groups + stations if t.editable]
 
     @router.get("/thong-bao")
     async def announce_page(request: Request) -> Response:
@@ -229,7 +221,7 @@ def routes(router: APIRouter, ui: UI) -> None:
         except BroadcasterError as exc:
             return ui.page(request, "announce.html", user, form=values, names=ANNOUNCE_NAMES,
                            targets=targets, confirm=False, error=str(exc))
-        await ui.call(audit, user.name, "phát thông báo", f"thông báo {made.id}",
+        await ui.audit(user, "phát thông báo", f"thông báo {made.id}",
                       f"{values['priority']} tới {values['target']}, {len(made.stations)} "
                       f"đài, bản xuất bản {made.publication}")
         return ui.redirect(request, "/ui/thong-bao",

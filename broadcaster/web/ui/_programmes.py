@@ -20,19 +20,20 @@ from starlette.responses import Response
 from broadcaster.app import App
 from broadcaster.audit import record
 from broadcaster.db import transaction
-from broadcaster.db.models import Clip, Programme
+from broadcaster.db.models import Clip, Station
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.programme import (
-    ASSET_DIRS,
     ITEM_KINDS,
     ItemDef,
     ProgrammeDef,
+    asset_names,
     get_programme,
+    list_programmes,
     parse_item,
     save_programme,
 )
-from broadcaster.stations import CODE_RE, list_stations
+from broadcaster.stations import CODE_RE
 from broadcaster.web.ui._core import UI
 
 LISTEN_PROFILE = "loudspeaker"
@@ -92,9 +93,7 @@ def programme_from_form(form: Any) -> ProgrammeDef:
 
 def assets(app: App) -> list[str]:
     """The jingles, tones and idents under ``audio/``, by name."""
-    audio = app.config.assets_dir
-    return sorted({p.stem for sub in ASSET_DIRS for p in (audio / sub).glob("*.*")
-                   if p.suffix in (".wav", ".mp3", ".ogg", ".flac")})
+    return asset_names(app.config.assets_dir)
 
 
 def listen(app: App, code: str) -> Listening:
@@ -102,8 +101,9 @@ def listen(app: App, code: str) -> Listening:
     is built for the first loudspeaker station) and return its length and first part."""
     with app.sessions() as session:
         defn = get_programme(session, code)
-        names = [s.name for s in list_stations(session) if s.kind == LISTEN_PROFILE]
-    station = names[0] if defn.has_ident and names else ""
+        station = (session.scalar(select(Station.name).where(Station.kind == LISTEN_PROFILE)
+                                  .order_by(Station.code).limit(1)) or "") \
+            if defn.has_ident else ""
     built = app.builder.build(defn, app.config.get_profile(LISTEN_PROFILE), station)
     first = next((p.clip or p.fallback for p in built.parts if p.clip or p.fallback), None)
     return Listening(built.duration, len(built.parts), first)
@@ -132,8 +132,7 @@ def duration_text(span: timedelta) -> str:
 
 def _load(ui: UI, code: str | None) -> dict[str, Any]:
     with ui.app.sessions() as session:
-        programmes = [ProgrammeDef.from_json(p.definition) for p in
-                      session.scalars(select(Programme).order_by(Programme.code))]
+        programmes = list_programmes(session)
         documents = [(d.key, d.title) for d in list_documents(session)]
     current = next((p for p in programmes if p.code == code), None) if code else None
     if code and current is None:

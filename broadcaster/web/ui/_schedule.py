@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from sqlalchemy import or_, select
@@ -23,10 +22,10 @@ from broadcaster.db.models import (
 )
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError, InputError
+from broadcaster.localtime import LOCAL
 from broadcaster.schedule.spec import PRIORITIES, EntrySpec
 from broadcaster.schedule.sync import remove_entry, save_entry
-from broadcaster.stations import DEFAULT_TIMEZONE, list_groups, list_stations
-from broadcaster.users import Operator, may_edit_entry, may_edit_target
+from broadcaster.users import Operator, may_edit_entry, may_edit_target, targets
 from broadcaster.web.ui import _speech
 from broadcaster.web.ui._calendar import RRULE_DAYS, WEEKDAYS, monday_of, week
 from broadcaster.web.ui._conflicts import KIND_NAMES, plan_week
@@ -38,15 +37,12 @@ PRIORITY_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "kh�
 def _targets(ui: UI, user: Operator) -> dict[str, Any]:
     """Groups and stations, and which of them the user may schedule for."""
     with ui.app.sessions() as session:
-        groups = [(g.code, g.name, may_edit_target(session, user, g.code))
-                  for g in list_groups(session)]
-        stations = [(s.code, s.name, may_edit_target(session, user, s.code))
-                    for s in list_stations(session)]
+        groups, stations = targets(session, user)
     return {"groups": groups, "stations": stations}
 
 
 def _calendar(ui: UI, target: str, monday: date) -> dict[str, Any]:
-    resolved = plan_week(ui.app, target, monday, ZoneInfo(DEFAULT_TIMEZONE))
+    resolved = plan_week(ui.app, target, monday, LOCAL)
     with ui.app.sessions() as session:
         query = select(Entry).order_by(Entry.code)
         if target:   # what reaches its stations: their own entries, their groups', its own
@@ -86,7 +82,7 @@ def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
             at = time.fromisoformat(str(form.get("time", "")))
             return EntrySpec(code, programme, clip, target, start_time=at,
                              rrule=f"FREQ=WEEKLY;BYDAY={','.join(days)}",
-                             valid_from=utcnow().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date(),
+                             valid_from=utcnow().astimezone(LOCAL).date(),
                              priority=priority)
         when = datetime.fromisoformat(str(form.get("start_at", "")))
     except ValueError:
@@ -106,7 +102,7 @@ def routes(router: APIRouter, ui: UI) -> None:
         try:
             day = date.fromisoformat(request.query_params.get("week", ""))
         except ValueError:
-            day = utcnow().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
+            day = utcnow().astimezone(LOCAL).date()
         monday = monday_of(day)
         data = await ui.call(_calendar, ui, target, monday)
         targets = await ui.call(_targets, ui, user)

@@ -19,6 +19,7 @@ from broadcaster.db import transaction
 from broadcaster.db.models import Clip, Document
 from broadcaster.documents import FORMATS, AddResult, add_document, get_document, read_document
 from broadcaster.errors import InputError
+from broadcaster.fsutil import atomic_write_bytes
 from broadcaster.speech import text_request
 from broadcaster.text import Lexicon
 from broadcaster.text.lexicon import parse_lines
@@ -58,10 +59,7 @@ def add_reading(app: App, written: str, spoken: str) -> None:
         if path.is_file() else {}
     entries[written] = spoken
     Lexicon(entries)  # validates
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(f"{w}\t{s}\n" for w, s in entries.items()), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_bytes(path, "".join(f"{w}\t{s}\n" for w, s in entries.items()).encode())
 
 
 def upload(app: App, filename: str, data: bytes) -> AddResult:
