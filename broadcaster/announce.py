@@ -37,7 +37,7 @@ from broadcaster.programme import ItemDef, ProgrammeDef, save_programme
 from broadcaster.publish.publication import publish
 from broadcaster.schedule.plan import Planner
 from broadcaster.speech import text_request
-from broadcaster.stations import get_group, get_station
+from broadcaster.stations import get_group, get_station, subtree_ids
 
 LEAD_IN = {"emergency": "bao-dong", "high": "mo-dau", "normal": "mo-dau"}
 MAX_TEXT = 5000
@@ -95,8 +95,8 @@ def _check(request: AnnouncementRequest, now: datetime) -> tuple[datetime, int]:
         raise InputError(f"priority must be one of {', '.join(PRIORITIES)}, "
                          f"got {request.priority!r}")
     at = request.at or now
-    if at.tzinfo is None:
-        raise InputError("the announcement time must carry a timezone")
+    if at.tzinfo is None or (request.until is not None and request.until.tzinfo is None):
+        raise InputError("the announcement's times must carry a timezone")
     if at < now - timedelta(minutes=1):
         raise InputError(f"--at {at.astimezone(LOCAL):%Y-%m-%d %H:%M} is in the past")
     if request.repeat < 1:
@@ -126,17 +126,8 @@ def _targets(app: App, target: str) -> tuple[str, list[str]]:
             group = get_group(session, target)
         except NotFound:
             raise NotFound(f"no station or group with code {target!r}") from None
-        # The group and everything below it, from one read of the (small) groups table, then
-        # one query for their stations: a country has thousands of stations, not of groups.
-        children: dict[int | None, list[int]] = {}
-        for gid, parent in session.execute(select(Group.id, Group.parent_id)):
-            children.setdefault(parent, []).append(gid)
-        below, todo = {group.id}, [group.id]
-        while todo:
-            for child in children.get(todo.pop(), []):
-                if child not in below:
-                    below.add(child)
-                    todo.append(child)
+        below = subtree_ids(session.execute(select(Group.id, Group.parent_id)).all(),
+                            group.id)
         codes = list(session.scalars(select(Station.code).where(Station.group_id.in_(below))
                                      .order_by(Station.code)))
     if not codes:
@@ -152,8 +143,8 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
     target, codes = _targets(app, request.target)
     # Speak before anything is stored: if every engine fails, nothing is half-made.
     with app.sessions() as session:
-        profiles = sorted({s.profile for s in session.scalars(
-            select(Station).where(Station.code.in_(codes)))})
+        profiles = sorted(session.scalars(select(Station.profile).distinct()
+                                          .where(Station.code.in_(codes))))
     spoken = [app.renderer.render(text_request(app.config, request.text, profile=p))
               for p in profiles]
     with transaction(app.sessions) as session:
@@ -192,8 +183,10 @@ def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, targ
     # Build it for every profile now, so publishing is only planning and writing.
     planner = Planner(app)
     with app.sessions() as session:
-        stations = list(session.scalars(select(Station).where(Station.code.in_(codes))))
-        built = {s.profile: planner.build(code, s) for s in stations}
+        # The programme has no ident: one build per output profile serves every station.
+        one_each = {s.profile: s for s in session.scalars(
+            select(Station).where(Station.code.in_(codes)))}
+        built = {profile: planner.build(code, s) for profile, s in one_each.items()}
     if request.at is None:
         # "Now" is when stations can have it: after speaking and building, plus the time to
         # publish and reach them, so that none starts it late and cuts the alarm short.

@@ -20,7 +20,6 @@ each ``index.json`` once per call.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,8 +46,8 @@ from broadcaster.db import (
 )
 from broadcaster.errors import InputError, NotFound
 from broadcaster.localtime import LOCAL, parse_time
-from broadcaster.publish.publication import root
-from broadcaster.stations import get_group, list_groups
+from broadcaster.publish.publication import read_index, root
+from broadcaster.stations import get_group, list_groups, subtree_ids
 
 DEFAULT_PERIOD = timedelta(hours=24)
 OTHER_OUTCOMES = ("preempted", "failed", "skipped")
@@ -176,8 +175,7 @@ class _Indexes:
 
     def _read(self, number: int) -> dict[str, ItemStamps] | None:
         try:
-            path = self.folder / f"{number:06d}" / "index.json"
-            stations = json.loads(path.read_text(encoding="utf-8"))["stations"]
+            stations = read_index(self.folder / f"{number:06d}")["stations"]
         except (OSError, ValueError, KeyError):
             self.unreadable.append(number)
             return None
@@ -313,7 +311,7 @@ def coverage(app: App, since: datetime, until: datetime, programme: str | None =
     with app.sessions() as session:
         tree = list_groups(session)
         top = get_group(session, group) if group else None
-        scope = _subtree(tree, top.id) if top else None
+        scope = subtree_ids(((g.id, g.parent_id) for g in tree), top.id) if top else None
         entries = _entries_of(session, programme) if programme is not None else None
         query = select(Station.id, Station.code, Station.name, Station.group_id)
         if scope is not None:
@@ -362,14 +360,6 @@ def _received(indexes: _Indexes, expected: Mapping[str, frozenset[str]],
         if any(item in expected[code] for _, item in listed):
             received[station_id] = (first_at, number)
     return received
-
-
-def _subtree(tree: Sequence[Group], top: int) -> frozenset[int]:
-    found = {top}
-    for g in tree:  # parents come before their children
-        if g.parent_id in found:
-            found.add(g.id)
-    return frozenset(found)
 
 
 def _count(code: str, name: str, depth: int, rows: Sequence[StationCoverage]) -> GroupCoverage:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
 from typing import Any, Literal
@@ -280,11 +281,27 @@ def group_summary(session: Session, group: Group) -> dict[str, Any]:
 
 def list_stations(session: Session, group: str | None = None) -> list[Station]:
     """Stations, by code; with ``group``, those in that group or below it."""
-    stations = list(session.scalars(select(Station).order_by(Station.code)))
-    if group is None:
-        return stations
-    root = get_group(session, group)
-    return [s for s in stations if root in group_chain(s.group)]
+    query = select(Station).order_by(Station.code)
+    if group is not None:
+        below = subtree_ids(session.execute(select(Group.id, Group.parent_id)).all(),
+                            get_group(session, group).id)
+        query = query.where(Station.group_id.in_(below))
+    return list(session.scalars(query))
+
+
+def subtree_ids(groups: Iterable[tuple[int, int | None]], top: int) -> frozenset[int]:
+    """The ids of group ``top`` and of every group below it, from (id, parent id) pairs in
+    any order: a country has thousands of stations but few groups, so read them all once."""
+    children: dict[int | None, list[int]] = {}
+    for gid, parent in groups:
+        children.setdefault(parent, []).append(gid)
+    below, todo = {top}, [top]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in below:
+                below.add(child)
+                todo.append(child)
+    return frozenset(below)
 
 
 def list_groups(session: Session) -> list[Group]:

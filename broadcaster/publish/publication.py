@@ -70,6 +70,7 @@ __all__ = [
     "list_publications",
     "publish",
     "publish_lock",
+    "read_index",
     "rollback",
     "root",
     "station_file",
@@ -106,10 +107,14 @@ def _folder(app: App, number: int) -> Path:
     return root(app) / f"{number:06d}"
 
 
-def _index(app: App, number: int) -> dict[str, Any]:
-    index: dict[str, Any] = json.loads((_folder(app, number) / "index.json")
-                                       .read_text(encoding="utf-8"))
+def read_index(folder: Path) -> dict[str, Any]:
+    """The ``index.json`` of the publication in ``folder``."""
+    index: dict[str, Any] = json.loads((folder / "index.json").read_bytes())
     return index
+
+
+def _index(app: App, number: int) -> dict[str, Any]:
+    return read_index(_folder(app, number))
 
 
 def _index_bytes(index: Mapping[str, Any]) -> bytes:
@@ -141,7 +146,7 @@ def station_file(publications: Path, code: str, name: str, number: int | None = 
     publication ``number`` or the one in force, under the ``publications`` folder."""
     folder = publications / (f"{number:06d}" if number is not None else "current")
     folder = folder.with_name(os.readlink(folder)) if number is None else folder
-    entry = json.loads((folder / "index.json").read_bytes())["stations"].get(code)
+    entry = read_index(folder)["stations"].get(code)
     if entry is None:
         raise NotFound(f"station {code} is not in publication {folder.name}")
     return station_folder(folder, code, entry.get("in")) / name
@@ -150,7 +155,7 @@ def station_file(publications: Path, code: str, name: str, number: int | None = 
 def linked_publications(folder: Path) -> set[int]:
     """The numbers of the earlier publications holding files of publication ``folder``."""
     try:
-        index = json.loads((folder / "index.json").read_bytes())
+        index = read_index(folder)
     except FileNotFoundError:  # not a complete publication: it needs nothing
         return set()
     return {entry["in"] for entry in index["stations"].values() if "in" in entry}

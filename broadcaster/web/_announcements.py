@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from broadcaster.announce import AnnouncementRequest, announce, cancel
 from broadcaster.app import App
 from broadcaster.audit import log_event
-from broadcaster.errors import BroadcasterError, InputError, NotFound
+from broadcaster.errors import BroadcasterError, NotFound
 from broadcaster.local_service import ANNOUNCEMENTS
 from broadcaster.web._auth import bearer_token, unauthorized
 
@@ -61,10 +61,6 @@ def add_routes(api: FastAPI, app: App, token: str) -> None:
     @api.post(ANNOUNCEMENTS, status_code=201)
     async def make(request: Request, body: AnnouncementIn) -> Any:
         check(request)
-        for name in ("at", "until"):
-            moment = getattr(body, name)
-            if moment is not None and moment.tzinfo is None:
-                return refused(InputError(f"{name} must carry its UTC offset"))
         wanted = AnnouncementRequest(text=body.text, target=body.to, priority=body.priority,
                                      at=body.at, repeat=body.repeat,
                                      every_minutes=body.every_minutes, until=body.until)

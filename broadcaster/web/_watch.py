@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from collections.abc import Mapping
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import anyio
 
-from broadcaster.publish.publication import station_folder
+from broadcaster.publish.publication import read_index, station_folder
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ def read_snapshot(root: Path, target: str | None) -> Snapshot:
     if target is None:
         return Snapshot()
     folder = root / target
-    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    index = read_index(folder)
     stations = index["stations"]
     return Snapshot(int(index["number"]), folder,
                     {code: entry["digest"] for code, entry in stations.items()},
@@ -71,18 +70,33 @@ class PublicationWatcher:
         self._closing = False
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
+        self._reading: tuple[str | None, asyncio.Future[Snapshot]] | None = None
 
     async def refresh(self) -> Snapshot:
-        """The publication in force now (one readlink when nothing changed)."""
+        """The publication in force now (one readlink when nothing changed).
+
+        When it has moved, the new index is read once: the requests arriving meanwhile (a
+        thousand stations after an announcement) wait for that one read instead of each
+        parsing the same file again (0.3 s a time for a large province).
+        """
         target = _target(self.root)
         if self._loaded and target == self._seen:
             return self.snapshot
-        snapshot = await anyio.to_thread.run_sync(read_snapshot, self.root, target)
-        if _target(self.root) == target:  # not swapped again while we read
-            self.snapshot, self._seen, self._loaded = snapshot, target, True
-            async with self._changed:
-                self._changed.notify_all()
-        return snapshot
+        if self._reading is None or self._reading[0] != target:
+            self._reading = (target, asyncio.ensure_future(self._load(target)))
+        return await asyncio.shield(self._reading[1])  # a request gone does not stop the read
+
+    async def _load(self, target: str | None) -> Snapshot:
+        try:
+            snapshot = await anyio.to_thread.run_sync(read_snapshot, self.root, target)
+            if _target(self.root) == target:  # not swapped again while we read
+                self.snapshot, self._seen, self._loaded = snapshot, target, True
+                async with self._changed:
+                    self._changed.notify_all()
+            return snapshot
+        finally:
+            if self._reading is not None and self._reading[1] is asyncio.current_task():
+                self._reading = None
 
     async def wait_change(self, code: str, digest: str, timeout: float) -> Snapshot:
         """Hold until ``code``'s digest is no longer ``digest`` or ``timeout`` seconds pass."""
