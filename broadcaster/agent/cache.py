@@ -48,6 +48,17 @@ def _stamp(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
+def verified_names(media_dir: Path) -> set[str]:
+    """The files of a cache's media folder that its index vouches for and that are unchanged
+    since (read-only: for ``agent status``, beside a running agent)."""
+    try:
+        index = json.loads((media_dir / INDEX).read_bytes())
+    except (FileNotFoundError, ValueError):
+        return set()
+    stamps = index.get("verified", {}) if isinstance(index, dict) else {}
+    return {name for name, stamp in stamps.items() if _stamp(media_dir / name) == stamp}
+
+
 class MediaCache:
     """Verified media files in ``root/media``; safe to use from several threads."""
 
@@ -92,7 +103,9 @@ class MediaCache:
             return False
         return self._verify(path, media.sha256)
 
-    def _verify(self, path: Path, sha256: str) -> bool:
+    def _verify(self, path: Path, sha256: str, save: bool = True) -> bool:
+        """Hash ``path``: remember it as verified, or delete it as damaged; the index is saved
+        unless ``save`` is False (the caller saves once for many files)."""
         stamp = _stamp(path)
         actual = sha256_of(path)
         if actual != sha256:
@@ -103,7 +116,8 @@ class MediaCache:
             return False
         with self._lock:
             self._verified[path.name] = stamp or []
-        self._save()
+        if save:
+            self._save()
         return True
 
     def adopt(self, part: Path, media: MediaRef) -> Path:
@@ -122,14 +136,18 @@ class MediaCache:
 
         Returns how many files are ready and the names of those deleted as damaged.
         """
-        ready, damaged = 0, []
+        ready, damaged, hashed = 0, [], False
         for path in sorted(self.dir.iterdir()):
             sha, _, ext = path.name.partition(".")
             if not SHA256.fullmatch(sha) or ext.endswith(PART) or not ext:
                 continue
             with self._lock:
                 known = self._verified.get(path.name)
-            if (known is not None and _stamp(path) == known) or self._verify(path, sha):
+            if known is not None and _stamp(path) == known:
+                ready += 1
+                continue
+            hashed = True
+            if self._verify(path, sha, save=False):
                 ready += 1
             else:
                 damaged.append(path.name)
@@ -137,7 +155,7 @@ class MediaCache:
             stale = [n for n in self._verified if not (self.dir / n).exists()]
             for name in stale:
                 del self._verified[name]
-        if stale:
+        if stale or hashed:  # one index write for the whole pass
             self._save()
         return ready, damaged
 

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from broadcaster.errors import BroadcasterError
+from broadcaster.localtime import DEFAULT_TIMEZONE, PRIORITIES
 
-PRIORITY_RANK = {"normal": 0, "high": 1, "emergency": 2}
+PRIORITY_RANK = {p: rank for rank, p in enumerate(PRIORITIES)}  # normal 0 ... emergency 2
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 EXT = re.compile(r"^[a-z0-9]{1,8}$")
 
@@ -158,6 +159,6 @@ def parse_manifest(body: bytes) -> Manifest:
         publication=_field(data, "publication", int, "playlist"),
         digest=_field(data, "digest", str, "playlist"),
         station=str(station.get("code", "")),
-        timezone=str(station.get("timezone", "Asia/Ho_Chi_Minh")),
+        timezone=str(station.get("timezone", DEFAULT_TIMEZONE)),
         items=tuple(sorted(items, key=lambda i: (i.start, i.end, i.id))),
         window_end=parse_time(window["end"], "window.end") if window.get("end") else None)

@@ -9,7 +9,6 @@ agent runs (the file's ``updated_at`` says how fresh it is).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,9 +16,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from broadcaster.agent.cache import verified_names
 from broadcaster.agent.playlist import ManifestError, parse_manifest, parse_time
 from broadcaster.agent.queue import iso
 from broadcaster.fsutil import atomic_write_bytes
+from broadcaster.localtime import DEFAULT_TIMEZONE
 
 STATE = "state.json"
 PLAYLIST = "playlist.json"
@@ -52,7 +53,7 @@ class Status:
     server: str = ""
     publication: int | None = None
     digest: str = ""
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE
     last_contact: str | None = None
     last_error: str = ""
     updated_at: str | None = None
@@ -97,7 +98,7 @@ def status(cache: Path, now: datetime | None = None) -> Status:
     result.station = result.station or manifest.station
     result.timezone = manifest.timezone
     media_dir = cache / "media"
-    verified = _verified(media_dir)
+    verified = verified_names(media_dir)
     upcoming = [i for i in manifest.items if i.end > now]
     needed = {i.media.sha256: i.media.name for i in upcoming}
     ready = {sha for sha, name in needed.items() if name in verified}
@@ -109,23 +110,6 @@ def status(cache: Path, now: datetime | None = None) -> Status:
                           "media": "ready" if i.media.sha256 in ready else "missing"}
                          for i in upcoming[:NEXT_ITEMS]]
     return result
-
-
-def _verified(media_dir: Path) -> set[str]:
-    try:
-        index = json.loads((media_dir / "index.json").read_bytes())
-    except (FileNotFoundError, ValueError):
-        return set()
-    stamps = index.get("verified", {}) if isinstance(index, dict) else {}
-    present = set()
-    for name, stamp in stamps.items():
-        try:
-            st = os.stat(media_dir / name)
-        except FileNotFoundError:
-            continue
-        if [st.st_size, st.st_mtime_ns, st.st_ino] == stamp:
-            present.add(name)
-    return present
 
 
 def _local(text: str | None, zone: ZoneInfo) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from broadcaster.agent.clock import Clock
 from broadcaster.agent.players.base import Playback, Player, Track, register
 from broadcaster.agent.queue import iso
 from broadcaster.agent.settings import AgentSettings
+from broadcaster.fsutil import atomic_copy
 
 PLAYS = "plays.jsonl"
 
@@ -48,8 +48,8 @@ class _Sink:
 
     def keep(self, path: Path) -> None:
         target = self.folder / path.name
-        if not target.exists():
-            shutil.copyfile(path, target)
+        if not target.exists():  # whole or not at all: a cut-off copy would stay for good
+            atomic_copy(path, target)
 
 
 class _Play(Playback):
