@@ -83,7 +83,8 @@ class Inbox:
 
     def _profiles(self) -> list[str]:
         with self.app.sessions() as session:
-            used = sorted(set(session.scalars(select(Station.profile))))
+            used = list(session.scalars(select(Station.profile).distinct()
+                                        .order_by(Station.profile)))
         return used or [self.app.config.profile]
 
     def _take(self, path: Path) -> InboxResult:
@@ -95,7 +96,8 @@ class Inbox:
                 doc = get_document(session, added.document_id)
                 text, speech, revision = doc.current.text, dict(doc.speech), doc.current.id
             clips = []
-            for profile in self._profiles():
+            profiles = self._profiles()
+            for profile in profiles:
                 request = text_request(self.app.config, text, profile=profile, speech=speech,
                                        revision_id=revision)
                 clips.append(self.app.renderer.render(request).clip.sha256)
@@ -109,5 +111,5 @@ class Inbox:
         if added.status != "unchanged":
             log.info("inbox: %s: %s document %s revision %s, spoken for %s", path.name,
                      added.status, added.document_id, added.revision,
-                     ", ".join(self._profiles()))
+                     ", ".join(profiles))
         return InboxResult(path, added.status, added.document_id, tuple(clips))

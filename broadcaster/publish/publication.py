@@ -361,10 +361,11 @@ def rollback(app: App, number: int, now: datetime | None = None) -> int:
     return new
 
 
-def list_publications(app: App) -> list[Publication]:
-    """Every publication, newest first."""
+def list_publications(app: App, limit: int | None = None) -> list[Publication]:
+    """Every publication (or the newest ``limit``), newest first."""
     with app.sessions() as session:
-        return list(session.scalars(select(Publication).order_by(Publication.number.desc())))
+        return list(session.scalars(select(Publication).order_by(Publication.number.desc())
+                                    .limit(limit)))
 
 
 def _z(moment: datetime) -> str:

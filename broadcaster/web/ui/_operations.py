@@ -122,7 +122,7 @@ def routes(router: APIRouter, ui: UI) -> None:
                 changes, problem = [], str(exc)
             return {"changes": [c for c in changes if c.status != "unchanged"],
                     "unchanged": sum(c.status == "unchanged" for c in changes),
-                    "problem": problem, "publications": list_publications(ui.app)[:30]}
+                    "problem": problem, "publications": list_publications(ui.app, limit=30)}
 
         return ui.page(request, "publish.html", user, local=LOCAL, **await ui.call(load))
 
