@@ -24,7 +24,7 @@ def test_migrate_from_empty_is_idempotent(database_url: str) -> None:
     engine = make_engine(database_url)
     assert current_revision(engine) is None
     head = migrate(engine)
-    assert head == head_revision() == "0006"
+    assert head == head_revision() == "0007"
     assert migrate(engine) == head
     tables = set(inspect(engine).get_table_names())
     assert {"documents", "document_revisions", "clips", "groups", "stations", "aliases", "programmes", "entries", "publications",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -54,6 +55,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class Origin(StrEnum):
+    """Where a group, station, programme or entry was made, so each maker changes only its own.
+
+    ``schedule apply`` reconciles the rows the schedule files own (``file``) and never touches
+    what an operator made in the web UI, with ``schedule add`` or ``announce``.
+    """
+
+    FILE = "file"
+    CLI = "cli"
+    UI = "ui"
+    ANNOUNCE = "announce"
+
+
+def _origin() -> Any:
+    return mapped_column(String(20), default=Origin.FILE.value, server_default=Origin.FILE.value)
+
+
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(UTC)
@@ -77,6 +95,8 @@ class Document(Base):
     issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     speech: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The group whose editors may change it (and the groups above it); None: admins only.
+    owner_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -164,6 +184,7 @@ class Group(Base):
     # Broadcast rules: {"hours": "05:00-21:00", "max_session_minutes": 45,
     # "max_sessions_per_day": 3}; absent keys are inherited from the parent.
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    origin: Mapped[str] = _origin()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -187,6 +208,7 @@ class Station(Base):
     # sha256 of the station's secret token; the token itself is shown once and never stored.
     token_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     token_issued_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    origin: Mapped[str] = _origin()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -218,6 +240,9 @@ class Programme(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    origin: Mapped[str] = _origin()
+    # The group whose editors may change it (and the groups above it); None: admins only.
+    owner_group: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -245,6 +270,7 @@ class Entry(Base):
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     on_collision: Mapped[str] = mapped_column(String(10), default="after")
     slot_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    origin: Mapped[str] = _origin()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -338,6 +364,9 @@ class Announcement(Base):
     publication: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Chosen by the requester (the CLI, once per command) so that a request retried after a
+    # dropped connection finds the announcement it already made instead of making a second.
+    request_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
 
 
 class User(Base):
@@ -352,6 +381,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Raised by sign-out, a password change or a role change: sessions signed with an older
+    # value are no longer valid.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEvent(Base):
