@@ -20,17 +20,19 @@ run: $(STAMP)
 test: $(STAMP) tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Programs the tests drive that no wheel ships: a real player (mpv) for the M3U8 test.
-# Installed from Debian when running as root (CI); otherwise named in a clear error.
-TOOLS := mpv chromium
+# Programs the tests drive that no wheel ships, as command:Debian package: a real player (mpv)
+# for the M3U8 test, chromium for the web UI, the XMLTV project's validator, and libfaketime
+# for test-hours. Installed from Debian when running as root (CI); otherwise named in an error.
+TOOLS := mpv:mpv chromium:chromium tv_validate_file:xmltv-util faketime:faketime
 tools:
-	@for tool in $(TOOLS); do command -v $$tool >/dev/null && continue; \
+	@for pair in $(TOOLS); do tool=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$tool >/dev/null && continue; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing $$tool (Debian package) for the tests"; \
-	    export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q $$tool >/dev/null \
-	      || { apt-get update -q >/dev/null && apt-get install -y -q $$tool >/dev/null; } \
+	    echo "installing $$pkg (Debian package) for the tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q $$pkg >/dev/null \
+	      || { apt-get update -q >/dev/null && apt-get install -y -q $$pkg >/dev/null; } \
 	      || exit 1; \
-	  else echo "make test needs $$tool: run 'sudo apt-get install $$tool'"; exit 1; fi; done
+	  else echo "make test needs $$tool: run 'sudo apt-get install $$pkg'"; exit 1; fi; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check broadcaster tests benchmarks audio
