@@ -23,9 +23,12 @@ test: $(STAMP) tools
 # The suite again under a fake clock (libfaketime) starting at four local hours
 # (Asia/Ho_Chi_Minh), to prove that no test depends on the hour: SQLite only (the hour does not
 # depend on the database, and the PostgreSQL server's clock cannot be faked), without the
-# browser tests (Chromium loads no page under libfaketime). See tests/run_at_hours.py.
+# browser tests (Chromium loads no page under libfaketime) and without the text, speech and
+# media stages, which never read the clock (tests/test_run_at_hours.py checks that they do
+# not). See tests/run_at_hours.py.
 HOURS ?= 00:30 06:59 16:30 23:59
-HOURS_ARGS ?= -q -p no:cacheprovider --ignore=tests/ui
+HOURS_ARGS ?= -q -p no:cacheprovider --ignore=tests/ui --ignore=tests/text \
+  --ignore=tests/speech --ignore=tests/media --ignore=tests/test_audio_assets.py
 test-hours: $(STAMP) tools
 	BROADCASTER_TEST_DATABASES=sqlite $(BIN)/python tests/run_at_hours.py \
 	  $(addprefix --at ,$(HOURS)) -- $(HOURS_ARGS) $(PYTEST_ARGS)

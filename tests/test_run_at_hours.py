@@ -4,9 +4,11 @@ that really reads the faked local hour and can still sleep (libfaketime 0.9.10 +
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from tests.run_at_hours import (
     LOCAL,
@@ -47,3 +49,23 @@ def test_a_child_process_lives_at_the_faked_hour() -> None:
         assert seen in {hhmm, (datetime.strptime(hhmm, "%H:%M") + timedelta(minutes=1))
                         .strftime("%H:%M")}
         assert 0.2 <= float(slept) < 5
+
+
+CLOCK = re.compile(r"\b(datetime\.now|date\.today|utcnow|time\.time|time_ns|localtime)\b")
+
+
+def test_the_stages_left_out_never_read_the_clock() -> None:
+    """``make test-hours`` leaves out the tests of text, speech and media: they may, because
+    nothing in those stages reads the clock (nor in audio/generate.py)."""
+    root = Path(__file__).resolve().parents[1]
+    sources = [*(root / "broadcaster").glob("text/**/*.py"),
+               *(root / "broadcaster").glob("speech/**/*.py"),
+               *(root / "broadcaster").glob("media/**/*.py"), root / "audio" / "generate.py"]
+    assert len(sources) > 10
+    reading = [f"{p.relative_to(root)}: {m.group()}" for p in sources
+               for m in CLOCK.finditer(p.read_text(encoding="utf-8"))]
+    assert reading == []
+    ignored = (root / "Makefile").read_text(encoding="utf-8").split("HOURS_ARGS ?=")[1]
+    ignored = ignored.split("\n\n")[0]
+    assert set(re.findall(r"--ignore=(\S+)", ignored)) == {
+        "tests/ui", "tests/text", "tests/speech", "tests/media", "tests/test_audio_assets.py"}
