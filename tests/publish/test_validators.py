@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from lxml import etree
+
+from broadcaster.publish.formats import StationInfo, xmltv, xmltv_dtd
 
 XMLTV_DTD = Path("/usr/share/xmltv/xmltv.dtd")  # shipped by xmltv-util
 SCHEDULE = """
@@ -86,3 +89,16 @@ def test_two_channels_with_one_id_publish_nothing(
            "'ptth-bs.binhson.example'; give one of them another with the setting 'xmltv_ids'; " \
            "nothing was published" in failed.stderr
     assert not (cli.home / "publications" / "current").exists()
+
+
+def test_a_channel_with_nothing_planned_is_only_called_empty(tmp_path: Path) -> None:
+    """A radio channel with nothing in the window still gets its guide: valid XMLTV (the DTD
+    allows no programmes), which tv_validate_file, written for grabbers, reports only as
+    empty. Known and kept: a guide saying "nothing planned" is the truth."""
+    (tmp_path / "xmltv.dtd").write_bytes(xmltv_dtd())
+    guide = tmp_path / "PTTH-BS.xml"
+    guide.write_bytes(xmltv([(StationInfo("PTTH-BS", "Đài Phát thanh tỉnh Bình Sơn", "radio",
+                                          "Asia/Ho_Chi_Minh"), [])],
+                            datetime(2026, 12, 3, tzinfo=UTC), {"PTTH-BS": "ptth-bs.bs.vn"}))
+    done = tv_validate_file(guide)
+    assert done.stdout.splitlines() == ["No programme entries found.", "1 error found."]
