@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,6 +118,23 @@ def test_inbox_waits_for_a_file_being_copied(app: App, tmp_path: Path) -> None:
     inbox = Inbox(app, folder, settle_s=2.0, clock=lambda: now[0])
     assert inbox.scan() == []
     now[0] += 3
+    assert [r.outcome for r in inbox.scan()] == ["new"]
+
+
+def test_inbox_takes_a_file_dated_in_the_future(app: App, tmp_path: Path) -> None:
+    """A share written by a host whose clock is an hour ahead (or a faked clock): the file's
+    time stays ahead of ours, and it is taken once it has stayed the same for settle_s."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    path = folder / "tuong-lai.md"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    now = [path.stat().st_mtime]
+    os.utime(path, (now[0] + 3600, now[0] + 3600))
+    inbox = Inbox(app, folder, settle_s=2.0, clock=lambda: now[0])
+    assert inbox.scan() == []
+    now[0] += 1
+    assert inbox.scan() == []
+    now[0] += 2
     assert [r.outcome for r in inbox.scan()] == ["new"]
 
 
