@@ -52,6 +52,12 @@ def find_library() -> str:
     raise SystemExit("libfaketime is not installed: run 'sudo apt-get install faketime'")
 
 
+def real_time(env: dict[str, str]) -> float:
+    """The real time, even inside a faked-clock run (``env`` holds its ``FAKETIME`` offset)."""
+    offset = env.get("FAKETIME", "") if env.get("LD_PRELOAD", "").count("faketime") else ""
+    return time.time() - (int(offset) if offset.lstrip("+-").isdigit() else 0)
+
+
 def offset_seconds(target: datetime, real_now: float) -> int:
     """The FAKETIME offset that makes a clock reading ``real_now`` read ``target``."""
     return round(target.timestamp() - real_now)
@@ -61,8 +67,10 @@ def faketime_env(library: str, target: datetime, real_now: float,
                  base: dict[str, str]) -> dict[str, str]:
     """``base`` plus the variables that put every process of the run at ``target``."""
     env = dict(base)
-    preload = " ".join(p for p in (library, base.get("LD_PRELOAD", "")) if p)
-    path = os.pathsep.join(p for p in (str(SHIM), base.get("PYTHONPATH", "")) if p)
+    preload = " ".join(dict.fromkeys(p for p in (library, *base.get("LD_PRELOAD", "").split())
+                                     if p))
+    path = os.pathsep.join(dict.fromkeys(
+        p for p in (str(SHIM), *base.get("PYTHONPATH", "").split(os.pathsep)) if p))
     env.update({"LD_PRELOAD": preload, "PYTHONPATH": path,
                 "FAKETIME": f"{offset_seconds(target, real_now):+d}",
                 "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
@@ -101,7 +109,7 @@ def main(argv: list[str]) -> int:
     results = []
     for hhmm in args.hours or DEFAULT_HOURS:
         target = target_time(args.date, hhmm)
-        env = faketime_env(library, target, time.time(), dict(os.environ))
+        env = faketime_env(library, target, real_time(dict(os.environ)), dict(os.environ))
         check_faked(env, target)
         print(f"== pytest at {target.isoformat()} (FAKETIME={env['FAKETIME']})", flush=True)
         began = time.monotonic()

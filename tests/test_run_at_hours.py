@@ -16,6 +16,7 @@ from tests.run_at_hours import (
     faketime_env,
     find_library,
     offset_seconds,
+    real_time,
     target_time,
 )
 
@@ -30,6 +31,10 @@ def test_offsets_and_targets() -> None:
     assert env["FAKETIME"] == "-9000" and env["FAKETIME_DONT_FAKE_MONOTONIC"] == "1"
     assert env["LD_PRELOAD"] == "/lib/libfaketimeMT.so.1 /lib/other.so"
     assert env["PYTHONPATH"].endswith(os.pathsep + "/src")
+    again = faketime_env("/lib/libfaketimeMT.so.1", target, real, env)  # a run inside a run
+    assert again["LD_PRELOAD"] == env["LD_PRELOAD"] and again["PYTHONPATH"] == env["PYTHONPATH"]
+    assert abs(real_time(env) - (datetime.now(UTC).timestamp() + 9000)) < 60
+    assert abs(real_time({}) - datetime.now(UTC).timestamp()) < 60
 
 
 def test_a_child_process_lives_at_the_faked_hour() -> None:
@@ -38,7 +43,8 @@ def test_a_child_process_lives_at_the_faked_hour() -> None:
     day = datetime.now(LOCAL).date()
     for hhmm in ("00:30", "23:59"):
         target = target_time(day, hhmm)
-        env = faketime_env(find_library(), target, datetime.now(UTC).timestamp(),
+        # real_time: this test also runs inside make test-hours, on a faked clock itself.
+        env = faketime_env(find_library(), target, real_time(dict(os.environ)),
                            dict(os.environ))
         check_faked(env, target)  # raises SystemExit unless the child reads the target
         probe = ("import time; from datetime import datetime; from zoneinfo import ZoneInfo; "
