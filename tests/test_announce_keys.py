@@ -106,6 +106,7 @@ def test_a_retry_after_a_crash_before_publishing_withdraws_and_makes_anew(app: A
         assert session.scalar(select(Entry).where(Entry.code == "thong-bao-1")) is None
         assert session.scalar(select(Programme).where(Programme.code == "thong-bao-1")) is None
     assert (on_air(province.home, 1), on_air(province.home, 2)) == (0, 1)
+    province("check")
     with pytest.raises(InputError, match="announcement 1 was left half-made and withdrawn"):
         cancel(app, 1)
 
@@ -122,6 +123,7 @@ def test_a_retry_after_a_crash_after_publishing_records_it_and_makes_nothing(app
     assert retried.existing and retried.id == 1 and retried.publication == 2
     assert retried.duration_ms > 3000  # read back from the publication: alarm tone + speech
     assert counts(app) == before
+    province("check")
 
 
 def test_serve_start_up_settles_what_nobody_makes(app: App, province) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ Real processes: a ``serve`` that kills itself (SIGKILL) at a named step of the h
 test-only crash points of :mod:`broadcaster.crash_points`, so the moment is exact, not timing
 luck), and the real command, which sees the connection drop and finishes the work itself. Then
 commands killed the same way with nobody to finish their work: the next ``serve`` start
-settles what they left. SQLite and PostgreSQL.
+settles what they left. ``broadcaster check`` has the last word. SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -128,6 +128,9 @@ def test_kill_9_of_serve_during_a_hand_over(cli, tmp_path: Path, database_url: s
         assert stored["publication"] is None and carried["publication"] is None
         cli("publish", "--days", "2")
         assert on_air(svc.home, carried["id"]) == 1
+        left = cli("check", code=1).stdout
+        assert f"announcement {stored['id']}: was left half-made" in left
+        assert f"announcement {carried['id']}: was left half-made" in left
 
         # The next serve settles both at start-up, and says so in its log.
         svc.start()
@@ -141,6 +144,7 @@ def test_kill_9_of_serve_during_a_hand_over(cli, tmp_path: Path, database_url: s
         assert stored["cancelled"] and stored["key"] is None and stored["programme"] is None
         assert carried["publication"] is not None and not carried["cancelled"]
         assert on_air(svc.home, carried["id"]) == 1
+        cli("check")
         assert svc.stop() == 0
     finally:
         if svc.proc is not None:
