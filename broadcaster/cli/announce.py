@@ -4,13 +4,13 @@ When ``broadcaster serve`` runs on this machine for the same HOME, the command h
 announcement to it (see :mod:`broadcaster.local_service`): the service has the speech stack
 loaded and speaks at once, where this process would first spend two seconds importing it.
 Otherwise, or with ``--here``, the command does the work itself; the result is the same.
+This module therefore imports nothing heavy at the top.
 
 Each command makes one request key and sends it along. A dropped connection is no proof that
 the service did nothing: when the service stops answering, the command makes the announcement
 itself under the same key, which first looks the key up in the database (the same HOME). An
 announcement the service published is reported, not made again; one it left half-made is
 withdrawn and made here (see :mod:`broadcaster.announce_recovery`).
-This module therefore imports nothing heavy at the top.
 """
 
 from __future__ import annotations
