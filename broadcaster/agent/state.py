@@ -115,7 +115,10 @@ def status(cache: Path, now: datetime | None = None) -> Status:
 def _local(text: str | None, zone: ZoneInfo) -> str:
     if not text:
         return "never"
-    return parse_time(text, "time").astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        return parse_time(text, "time").astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    except ManifestError:
+        return f"{str(text)[:40]!r} (not a time)"
 
 
 def format_status(st: Status, now: datetime | None = None) -> str:
@@ -123,7 +126,7 @@ def format_status(st: Status, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     try:
         zone = ZoneInfo(st.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         zone = ZoneInfo("UTC")
     lines = [f"station       {st.station or '?'}  {st.server}",
              f"cache         {st.cache}"]
@@ -133,8 +136,11 @@ def format_status(st: Status, now: datetime | None = None) -> str:
         lines.append(f"publication   {st.publication}  (digest {st.digest[:12]})")
     ago = ""
     if st.last_contact:
-        seconds = (now - parse_time(st.last_contact, "last_contact")).total_seconds()
-        ago = f"  ({seconds:.0f} s ago)"
+        try:
+            seconds = (now - parse_time(st.last_contact, "last_contact")).total_seconds()
+            ago = f"  ({seconds:.0f} s ago)"
+        except ManifestError:
+            ago = ""
     lines.append(f"last contact  {_local(st.last_contact, zone)}{ago}")
     if st.last_error:
         lines.append(f"last error    {st.last_error}")
