@@ -103,6 +103,7 @@ class _Loop:
         self.settings, self.shared, self.client, self.clock = settings, shared, client, clock
         self.backoff = Backoff(settings.backoff_min_s, settings.backoff_max_s,
                                *([rng] if rng else []))
+        shared.health.register(self.name)
 
     def run(self) -> None:
         """Run until stopping; no error stops it (see :meth:`once`)."""
