@@ -64,6 +64,23 @@ class Status:
     unsent_reports: int = 0
     next_items: list[dict[str, Any]] = field(default_factory=list)
     problem: str = ""
+    workers: dict[str, Any] = field(default_factory=dict)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _workers_line(workers: dict[str, Any]) -> str | None:
+    """``workers  media: 2 error(s), 1 restart(s) (last: ...)`` when any went wrong."""
+    troubles = []
+    for name, worker in sorted(workers.items()):
+        worker = _dict(worker)
+        errors, restarts = worker.get("errors") or 0, worker.get("restarts") or 0
+        if errors or restarts:
+            last = f" (last: {worker['last_error']})" if worker.get("last_error") else ""
+            troubles.append(f"{name}: {errors} error(s), {restarts} restart(s){last}")
+    return "workers       " + "; ".join(troubles) if troubles else None
 
 
 def _unsent(path: Path) -> int:
@@ -85,7 +102,8 @@ def status(cache: Path, now: datetime | None = None) -> Status:
     result = Status(str(cache), station=state.get("station", ""), server=state.get("server", ""),
                     last_contact=state.get("last_contact"), last_error=state.get("last_error", ""),
                     updated_at=state.get("updated_at"), pid=state.get("pid"),
-                    playing=state.get("playing"), unsent_reports=_unsent(cache / REPORTS))
+                    playing=state.get("playing"), unsent_reports=_unsent(cache / REPORTS),
+                    workers=_dict(state.get("workers")))
     try:
         manifest = parse_manifest((cache / PLAYLIST).read_bytes())
     except FileNotFoundError:
@@ -153,6 +171,8 @@ def format_status(st: Status, now: datetime | None = None) -> str:
     lines.append(f"media         {st.media_ready} ready, {len(st.media_missing)} missing"
                  + (": " + ", ".join(st.media_missing) if st.media_missing else ""))
     lines.append(f"reports       {st.unsent_reports} unsent")
+    if (workers := _workers_line(st.workers)) is not None:
+        lines.append(workers)
     lines.append(f"state written {_local(st.updated_at, zone)}"
                  + (f" by pid {st.pid}" if st.pid else ""))
     if st.next_items:

@@ -87,7 +87,7 @@ def load_saved(cache: Path) -> Manifest | None:
         return parse_manifest((cache / PLAYLIST).read_bytes())
     except FileNotFoundError:
         return None
-    except ManifestError as exc:
+    except (ManifestError, OSError) as exc:
         log.error("the saved playlist %s cannot be used (%s); waiting for the server",
                   cache / PLAYLIST, exc)
         return None

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +26,12 @@ import pytest
 from broadcaster.agent.cache import MediaCache
 from broadcaster.agent.client import ServerClient, ServerUnavailable
 from broadcaster.agent.clock import SystemClock
-from broadcaster.agent.playlist import parse_manifest
+from broadcaster.agent.playlist import Item, parse_manifest
 from broadcaster.agent.queue import PlayEntry, ReportQueue
 from broadcaster.agent.settings import AgentSettings
+from broadcaster.agent.state import format_status, status
 from broadcaster.agent.sync import Fetcher, Poller, Reporter, Shared
-from tests.agent.conftest import T0, FakeClock, make_item, manifest_bytes
+from tests.agent.conftest import T0, FakeClock, make_item, manifest_bytes, media_ref
 from tests.agent.hostile import PLAYLIST_PATH, Answer, HostileServer, json_answer, not_modified
 from tests.helpers import wait_for
 
@@ -361,3 +366,57 @@ def test_an_error_in_one_round_of_playback_is_survived(make_settings, clock: Fak
     assert agent.shared.health.snapshot()["playback"]["errors"] == 1
     assert "playback: unexpected error (OverflowError: date value out of range)" in caplog.text
     assert clock.waits[0] <= 0.25   # playback retries soon: an item's start is at stake
+    # The state file and ``agent status`` say so.
+    agent._write_state(clock.now(), force=True)
+    assert "workers       playback: 1 error(s), 0 restart(s) (last: OverflowError: date " \
+           "value out of range)" in format_status(status(agent.cache_dir, clock.now()))
+
+
+# -- the agent as a process --------------------------------------------------------------------
+
+def test_an_agent_process_outlives_a_hostile_server(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                    hostile: HostileServer) -> None:
+    """``broadcaster agent`` as a real process: a playlist with an out-of-range item and an
+    emergency whose file is missing at first; it keeps everything else going, fetches the
+    file once it is there, and its heartbeats say all is well (no worker died)."""
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=10)
+    flood = Item("lu@X#1.1", "Lũ", soon + timedelta(minutes=5), soon + timedelta(minutes=6),
+                 "emergency", media_ref(b"E" * 5000))
+    news = Item("sang@X#1.1", "Thời sự", soon, soon + timedelta(minutes=1), "normal",
+                media_ref(b"A" * 5000))
+    body = json.loads(manifest_bytes([news, flood]))
+    body["items"].append(dict(body["items"][0], id="hong@X#1.1",
+                              start="9999-12-31T23:59:59-01:00"))
+    hostile.playlists = [Answer(body=json.dumps(body).encode()), not_modified(1.0)]
+    hostile.media = {news.media.name: Answer(body=b"A" * 5000)}
+    (tmp_path / "token").write_text("secret-token")
+    (tmp_path / "token").chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROADCASTER_")}
+    log = (tmp_path / "agent.log").open("ab")
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "broadcaster", "agent", "--server", hostile.url, "--station",
+         "TANTIEN-01", "--token-file", str(tmp_path / "token"), "--cache",
+         str(tmp_path / "cache"), "--player", "file", "--sink-dir", str(tmp_path / "sink"),
+         "--backoff-min-s", "0.2", "--backoff-max-s", "1", "--wait-s", "1",
+         "--heartbeat-s", "1"], env=env, stdout=log, stderr=log)
+    media = tmp_path / "cache" / "media"
+    try:
+        wait_for(lambda: (media / news.media.name).exists(), 60, "the file that is there")
+        text = (tmp_path / "agent.log").read_text()
+        assert "1 item(s) left out, the others play: items.2 (hong@X#1.1).start: " \
+               "'9999-12-31T23:59:59-01:00' is out of range" in text
+        assert f"media {flood.media.name}: the server answered 404" in text
+        hostile.media[flood.media.name] = Answer(body=b"E" * 5000)
+        wait_for(lambda: (media / flood.media.name).exists(), 30, "the emergency's file")
+
+        def all_ready() -> dict[str, Any] | None:
+            beats = [r["heartbeat"]["playing"] for r in list(hostile.reports)]
+            return next((b for b in reversed(beats) if b.get("media_ready") == 2), None)
+
+        beat = wait_for(all_ready, 30, "a heartbeat with both files ready")
+        assert beat["restarts"] == 0 and beat["items_refused"] == 1
+        assert beat["workers"]["media"]["errors"] == 0 and agent.poll() is None
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        code = agent.wait(timeout=30)
+    assert code == 0
