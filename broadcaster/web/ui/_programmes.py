@@ -20,7 +20,7 @@ from starlette.responses import Response
 from broadcaster.app import App
 from broadcaster.audit import record
 from broadcaster.db import transaction
-from broadcaster.db.models import Clip, Station
+from broadcaster.db.models import Clip, Origin, Station
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.programme import (
@@ -112,7 +112,7 @@ def listen(app: App, code: str) -> Listening:
 def save(app: App, user: str, programme: ProgrammeDef) -> str:
     """Save ``programme`` and write the audit log; 'added', 'changed' or 'unchanged'."""
     with transaction(app.sessions) as session:
-        _, status = save_programme(session, programme)
+        _, status = save_programme(session, programme, origin=Origin.UI.value)
         if status != "unchanged":
             record(session, user, "sửa chương trình", f"chương trình {programme.code}",
                    f"{status}: {programme.title}; " + ", ".join(

@@ -17,6 +17,7 @@ from broadcaster.db.models import (
     Document,
     DocumentRevision,
     Entry,
+    Origin,
     Programme,
     utcnow,
 )
@@ -124,7 +125,7 @@ def routes(router: APIRouter, ui: UI) -> None:
                 if session.scalar(select(Entry).where(Entry.code == spec.id)) is not None \
                         and not may_edit_entry(session, user, spec.id):
                     raise Refused(403, f"Tài khoản {user.name} không được sửa mục {spec.id}.")
-                status = save_entry(session, spec)
+                status = save_entry(session, spec, origin=Origin.UI.value)
                 record(session, user.name, "sửa lịch phát", f"mục {spec.id}",
                        f"{status}: {spec.target}, {spec.start_at or spec.start_time} "
                        f"{spec.rrule or ''} ({spec.priority})")
@@ -149,7 +150,7 @@ def routes(router: APIRouter, ui: UI) -> None:
             with transaction(ui.app.sessions) as session:
                 if not may_edit_entry(session, user, code):
                     raise Refused(403, f"Tài khoản {user.name} không được xóa mục {code}.")
-                remove_entry(session, code)
+                remove_entry(session, code, origin=Origin.UI.value)
                 record(session, user.name, "xóa mục lịch", f"mục {code}")
 
         try:
