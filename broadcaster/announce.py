@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from broadcaster import announce_recovery as recovery
 from broadcaster.app import App
+from broadcaster.codes import check_code
 from broadcaster.crash_points import crash_point
 from broadcaster.db import (
     Announcement,
@@ -42,6 +43,7 @@ from broadcaster.db import (
     transaction,
     utcnow,
 )
+from broadcaster.db.models import Origin
 from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.localtime import LOCAL, PRIORITIES
 from broadcaster.programme import ItemDef, ProgrammeDef, save_programme
@@ -196,7 +198,8 @@ def _make(app: App, request: AnnouncementRequest, now: datetime) -> Announced:
         title = ("Thông báo khẩn cấp" if request.priority == "emergency" else "Thông báo") \
             + f" số {row.id}"
         save_programme(session, ProgrammeDef(code, title, (
-            ItemDef("jingle", LEAD_IN[request.priority]), ItemDef("text", request.text))))
+            ItemDef("jingle", LEAD_IN[request.priority]), ItemDef("text", request.text))),
+            origin=Origin.ANNOUNCE.value)
         # Held from before the row is visible until it is published or withdrawn: a row
         # with no publication and a free lock was left half-made by a dead maker.
         making = _hold(app, announcement_id)
@@ -295,7 +298,8 @@ def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, targ
             last = local + timedelta(minutes=(request.every_minutes or 0) * (airings - 1))
             rrule = (f"FREQ=MINUTELY;INTERVAL={request.every_minutes};"
                      f"UNTIL={last:%Y%m%dT%H%M%S}")
-        session.add(Entry(code=code, programme=code, target=target,
+        session.add(Entry(code=check_code(code, "entry"), programme=code, target=target,
+                          origin=Origin.ANNOUNCE.value,
                           start_at=local.isoformat(timespec="seconds"), rrule=rrule,
                           priority=request.priority,
                           on_collision="after" if request.priority == "normal" else "preempt",
@@ -313,8 +317,10 @@ def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, targ
 
 def _withdraw(app: App, announcement_id: int, code: str) -> None:
     with transaction(app.sessions) as session:
-        session.execute(delete(Entry).where(Entry.code == code))
-        session.execute(delete(Programme).where(Programme.code == code))
+        session.execute(delete(Entry).where(Entry.code == code,
+                                            Entry.origin == Origin.ANNOUNCE.value))
+        session.execute(delete(Programme).where(Programme.code == code,
+                                                Programme.origin == Origin.ANNOUNCE.value))
         session.execute(delete(Announcement).where(Announcement.id == announcement_id))
 
 

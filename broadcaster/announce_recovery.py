@@ -42,6 +42,7 @@ from sqlalchemy.exc import DBAPIError
 
 from broadcaster.app import App
 from broadcaster.db import Announcement, Entry, Programme, Publication, transaction, utcnow
+from broadcaster.db.models import Origin
 from broadcaster.errors import InputError
 from broadcaster.localtime import LOCAL
 from broadcaster.publish.folders import point_current
@@ -194,10 +195,13 @@ def _settle_row(app: App, announcement_id: int, now: datetime) -> Settled:
         if number is not None:
             row.publication = number
         else:
+            # Only what announce made: a row of the same code made elsewhere is not its.
             codes = {code_of(announcement_id), row.entry_code} - {""}
-            session.execute(delete(Entry).where(Entry.code.in_(codes)))
+            session.execute(delete(Entry).where(Entry.code.in_(codes),
+                                                Entry.origin == Origin.ANNOUNCE.value))
             codes = {code_of(announcement_id), row.programme} - {""}
-            session.execute(delete(Programme).where(Programme.code.in_(codes)))
+            session.execute(delete(Programme).where(Programme.code.in_(codes),
+                                                    Programme.origin == Origin.ANNOUNCE.value))
             key, row.request_key, row.cancelled_at = row.request_key, None, now
     if number is not None:
         _bring_in_force(app, number)
