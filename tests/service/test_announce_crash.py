@@ -133,7 +133,7 @@ def test_kill_9_of_serve_during_a_hand_over(cli, tmp_path: Path, database_url: s
         assert f"announcement {carried['id']}: was left half-made" in left
 
         # The next serve settles both at start-up, and says so in its log.
-        svc.start()
+        client = svc.start()
         wait_for(lambda: any("recovered after a crash: announcement" in e["message"]
                              for e in svc.events()), 60, "the start-up recovery")
         messages = "\n".join(e["message"] for e in svc.events())
@@ -144,6 +144,17 @@ def test_kill_9_of_serve_during_a_hand_over(cli, tmp_path: Path, database_url: s
         assert stored["cancelled"] and stored["key"] is None and stored["programme"] is None
         assert carried["publication"] is not None and not carried["cancelled"]
         assert on_air(svc.home, carried["id"]) == 1
+        # The service itself answers a key it already has with the announcement made for it.
+        [advert] = (svc.home / "run").glob("serve-*.json")
+        local = {"Authorization": f"Bearer {json.loads(advert.read_text())['token']}"}
+        body = {"text": TEXT.format(12), "to": "BS-TANTIEN", "priority": "emergency",
+                "request_key": "k-the-same-request"}
+        made = client.post("/api/v1/announcements", json=body, headers=local)
+        again = client.post("/api/v1/announcements", json=body, headers=local)
+        assert (made.status_code, again.status_code) == (201, 200), made.text + again.text
+        assert made.json()["existing"] is False and again.json()["existing"] is True
+        assert again.json() == made.json() | {"existing": True}
+        assert len(rows(database_url, TEXT.format(12))) == 1
         cli("check")
         assert svc.stop() == 0
     finally:
