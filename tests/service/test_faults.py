@@ -139,7 +139,9 @@ def test_kill_9_of_publish_and_of_serve_during_announcements(  # type: ignore[no
     before = count(database_url, Publication)
     assert broadcaster(svc.env, "publish", "--days", "2").wait(timeout=300) == 0
     assert count(database_url, Publication) == before + 1
-    assert int(os.readlink(pubs / "current")) == before + 1
+    # (Its number may skip one: a publish killed after renaming its folder in, before its
+    # commit, leaves a complete folder the database does not know, and numbers go past it.)
+    assert int(os.readlink(pubs / "current")) == max_number(database_url)
     cli("check")
 
     # 2. serve, killed at random moments of an announcement handed over to it, and started
