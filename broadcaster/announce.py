@@ -10,31 +10,44 @@ publication is in place.
 Emergency announcements pre-empt whatever plays (the schedule's priorities do that) and start
 with the alarm tone; high and normal ones start with the opening jingle. ``cancel`` removes the
 entry and publishes again, so stations drop the remaining airings.
+
+A request may carry a key (``broadcaster announce`` makes one per command): a second request
+with a key already used answers the announcement made for it, and one left half-made by a crash
+is withdrawn and made again (see :mod:`broadcaster.announce_recovery`). A dropped connection
+to the service is therefore no reason to make an announcement twice.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
+from broadcaster import announce_recovery as recovery
 from broadcaster.app import App
+from broadcaster.codes import check_code
+from broadcaster.crash_points import crash_point
 from broadcaster.db import (
     Announcement,
+    Clip,
     Entry,
     Group,
     Programme,
+    Publication,
     Station,
     transaction,
     utcnow,
 )
-from broadcaster.errors import InputError, NotFound
+from broadcaster.db.models import Origin
+from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.localtime import LOCAL, PRIORITIES
 from broadcaster.programme import ItemDef, ProgrammeDef, save_programme
-from broadcaster.publish.publication import publish
+from broadcaster.publish.publication import publish, root, station_file
 from broadcaster.schedule.plan import Planner
 from broadcaster.speech import text_request
 from broadcaster.stations import get_group, get_station, subtree_ids
@@ -44,6 +57,8 @@ MAX_TEXT = 5000
 # An announcement "now" starts this long after it is built: publishing a thousand stations and
 # their long-polls answering take about a second or two (see docs/benchmarks.md).
 NOW_LEAD = timedelta(seconds=3)
+# How long a request waits for another process still making the announcement of its key.
+MAKING_WAIT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,8 @@ class AnnouncementRequest:
     repeat: int = 1
     every_minutes: int | None = None
     until: datetime | None = None
+    # The requester's idempotency key: one announcement per key, whatever the retries.
+    request_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,8 @@ class Announced:
     fallback: bool
     duration_ms: int
     priority: str = "high"
+    # True when the request's key named an announcement already made: nothing was made now.
+    existing: bool = False
 
     def info(self) -> dict[str, object]:
         """What ``broadcaster announce --json`` prints (and the service answers)."""
@@ -81,7 +100,8 @@ class Announced:
                 "starts_at": self.starts_at.astimezone(LOCAL).isoformat(),
                 "airings": self.airings, "stations": len(self.stations),
                 "publication": self.publication, "engine": self.engine,
-                "fallback": self.fallback, "duration_s": round(self.duration_ms / 1000, 1)}
+                "fallback": self.fallback, "duration_s": round(self.duration_ms / 1000, 1),
+                "existing": self.existing}
 
 
 def _check(request: AnnouncementRequest, now: datetime) -> tuple[datetime, int]:
@@ -137,10 +157,28 @@ def _targets(app: App, target: str) -> tuple[str, list[str]]:
 
 def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
              ) -> Announced:
-    """Speak, schedule and publish an announcement; returns it with its publication."""
+    """Speak, schedule and publish an announcement; returns it with its publication.
+
+    With a request key already used, nothing is made: the announcement made for it is
+    returned (``existing``), after waiting for its maker if it is still at work; one left
+    half-made by a dead maker is withdrawn and made again.
+    """
     now = now or utcnow()
+    try:
+        return _make(app, request, now)
+    except IntegrityError:
+        if request.request_key is None:
+            raise
+        # Another request with this key stored its announcement meanwhile (the unique key
+        # refused ours): answer with that one, or make it when it was withdrawn.
+        return _make(app, request, now)
+
+
+def _make(app: App, request: AnnouncementRequest, now: datetime) -> Announced:
     at, airings = _check(request, now)
     target, codes = _targets(app, request.target)
+    if (before := _made_before(app, request, target)) is not None:
+        return before
     # Speak before anything is stored: if every engine fails, nothing is half-made.
     with app.sessions() as session:
         profiles = sorted(session.scalars(select(Station.profile).distinct()
@@ -151,7 +189,8 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
         row = Announcement(text=request.text, target=target, priority=request.priority,
                            starts_at=at, repeat=airings, every_minutes=request.every_minutes,
                            until=request.until, engine=spoken[0].clip.engine,
-                           clip_sha256=spoken[0].clip.sha256, created_at=now)
+                           clip_sha256=spoken[0].clip.sha256, created_at=now,
+                           request_key=request.request_key)
         session.add(row)
         session.flush()
         announcement_id = row.id
@@ -159,7 +198,12 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
         title = ("Thông báo khẩn cấp" if request.priority == "emergency" else "Thông báo") \
             + f" số {row.id}"
         save_programme(session, ProgrammeDef(code, title, (
-            ItemDef("jingle", LEAD_IN[request.priority]), ItemDef("text", request.text))))
+            ItemDef("jingle", LEAD_IN[request.priority]), ItemDef("text", request.text))),
+            origin=Origin.ANNOUNCE.value)
+        # Held from before the row is visible until it is published or withdrawn: a row
+        # with no publication and a free lock was left half-made by a dead maker.
+        making = _hold(app, announcement_id)
+    crash_point("announce:stored")
     try:
         at, number, built = _schedule(app, request, announcement_id, target, codes, at,
                                       airings, now)
@@ -168,10 +212,62 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
         # would otherwise make every later publication refuse.
         _withdraw(app, announcement_id, code)
         raise
+    finally:
+        making.release(settled=True)
     first = spoken[0].clip
     return Announced(announcement_id, code, code, at, airings, tuple(codes), number,
                      first.engine, first.fallback, max(b.duration for b in built.values())
                      // timedelta(milliseconds=1), request.priority)
+
+
+def _hold(app: App, announcement_id: int) -> recovery.MakingLock:
+    """The lock on a new announcement (nobody else can know its id yet)."""
+    making = recovery.lock_for(app, announcement_id)
+    if not making.acquire(wait_s=10):
+        raise BroadcasterError(f"the lock on the new announcement {announcement_id} is held "
+                               "by another process; nothing was made")
+    return making
+
+
+def _made_before(app: App, request: AnnouncementRequest, target: str) -> Announced | None:
+    """The announcement already made under the request's key, if any (settling first one
+    that a dead maker left half-made)."""
+    if request.request_key is None:
+        return None
+    settled = recovery.settle(app, request.request_key, MAKING_WAIT_S)
+    if settled is None or settled.outcome not in ("published", "completed"):
+        return None
+    with app.sessions() as session:
+        row = session.get(Announcement, settled.id)
+        fallback = session.scalar(select(Clip.fallback).where(
+            Clip.sha256 == row.clip_sha256).limit(1)) if row is not None else None
+    if row is None or row.publication is None:
+        return None
+    if (row.text, row.target) != (request.text, target):
+        raise InputError(f"request key {request.request_key!r} belongs to announcement "
+                         f"{row.id}, made with another text or target; nothing was made")
+    try:
+        codes = _targets(app, row.target)[1]
+    except BroadcasterError:  # its target is gone since
+        codes = []
+    return Announced(row.id, row.programme, row.entry_code, row.starts_at, row.repeat,
+                     tuple(codes), row.publication, row.engine, bool(fallback),
+                     _aired_ms(app, row.programme, row.publication, codes), row.priority,
+                     existing=True)
+
+
+def _aired_ms(app: App, programme: str, number: int, codes: list[str]) -> int:
+    """How long an announcement plays, as publication ``number`` lists it (0 when that
+    publication is gone)."""
+    if not codes:
+        return 0
+    try:
+        data = json.loads(station_file(root(app), codes[0], "playlist.json", number)
+                          .read_bytes())
+    except (OSError, ValueError, NotFound):
+        return 0
+    return max((int(item["media"]["duration_ms"]) for item in data.get("items", [])
+                if str(item.get("id", "")).startswith(f"{programme}@")), default=0)
 
 
 def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, target: str,
@@ -202,13 +298,16 @@ def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, targ
             last = local + timedelta(minutes=(request.every_minutes or 0) * (airings - 1))
             rrule = (f"FREQ=MINUTELY;INTERVAL={request.every_minutes};"
                      f"UNTIL={last:%Y%m%dT%H%M%S}")
-        session.add(Entry(code=code, programme=code, target=target,
+        session.add(Entry(code=check_code(code, "entry"), programme=code, target=target,
+                          origin=Origin.ANNOUNCE.value,
                           start_at=local.isoformat(timespec="seconds"), rrule=rrule,
                           priority=request.priority,
                           on_collision="after" if request.priority == "normal" else "preempt",
                           created_at=now, updated_at=now))
         made.programme, made.entry_code = code, code
-    number = _publish(app, codes, now, f"announcement {announcement_id}")
+    crash_point("announce:entry")
+    number = _publish(app, codes, now, recovery.publication_note(announcement_id))
+    crash_point("announce:published")
     with transaction(app.sessions) as session:
         stored = session.get(Announcement, announcement_id)
         assert stored is not None
@@ -218,8 +317,10 @@ def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, targ
 
 def _withdraw(app: App, announcement_id: int, code: str) -> None:
     with transaction(app.sessions) as session:
-        session.execute(delete(Entry).where(Entry.code == code))
-        session.execute(delete(Programme).where(Programme.code == code))
+        session.execute(delete(Entry).where(Entry.code == code,
+                                            Entry.origin == Origin.ANNOUNCE.value))
+        session.execute(delete(Programme).where(Programme.code == code,
+                                                Programme.origin == Origin.ANNOUNCE.value))
         session.execute(delete(Announcement).where(Announcement.id == announcement_id))
 
 
@@ -240,16 +341,28 @@ def cancel(app: App, announcement_id: int, now: datetime | None = None) -> int:
         row = session.get(Announcement, announcement_id)
         if row is None:
             raise NotFound(f"no announcement number {announcement_id}")
-        if row.cancelled_at is not None:
+        if row.publication is None and row.cancelled_at is None:
+            raise InputError(f"announcement {announcement_id} is not published yet: it is "
+                             "being made, or a crash left it half-made (the next start of "
+                             "`broadcaster serve` withdraws it)")
+        if row.publication is None:
+            raise InputError(recovery.withdrawn_note(row))
+        if row.cancelled_at is not None and session.scalar(select(Publication.id).where(
+                Publication.note == _cancel_note(announcement_id)).limit(1)) is not None:
             raise InputError(f"announcement {announcement_id} was already cancelled at "
                              f"{row.cancelled_at.astimezone(LOCAL):%Y-%m-%d %H:%M}")
-        row.cancelled_at = now
+        # Cancelled but not published since: a crash stopped that cancel midway; finish it.
+        row.cancelled_at = row.cancelled_at or now
         entry = session.scalar(select(Entry).where(Entry.code == row.entry_code))
         if entry is not None:
             session.delete(entry)
         target = row.target
     _, codes = _targets(app, target)
-    return _publish(app, codes, now, f"cancel announcement {announcement_id}")
+    return _publish(app, codes, now, _cancel_note(announcement_id))
+
+
+def _cancel_note(announcement_id: int) -> str:
+    return f"cancel announcement {announcement_id}"
 
 
 def list_announcements(app: App) -> list[Announcement]:

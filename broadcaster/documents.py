@@ -22,6 +22,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from broadcaster.codes import DOCUMENT_KEY, check_code
 from broadcaster.db import Document, DocumentRevision, utcnow
 from broadcaster.errors import InputError, NotFound
 from broadcaster.text import decode_bytes, fix_legacy_text, to_nfc
@@ -29,7 +30,7 @@ from broadcaster.text import decode_bytes, fix_legacy_text, to_nfc
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".docx": "docx"}
 SPEECH_FIELDS = {"voice": str, "rate": float, "sentence_pause_ms": int, "paragraph_pause_ms": int}
 META_FIELDS = {"title", "number", "issuer", "date", "tags", "key", *SPEECH_FIELDS}
-KEY_RE = re.compile(r"^[\w.-]{1,200}$")
+KEY_RE = DOCUMENT_KEY.pattern
 
 Status = Literal["new", "revised", "unchanged"]
 
@@ -211,9 +212,7 @@ def _build(text: str, meta: dict[str, Any], path: Path, fmt: str, encoding: str,
                 raise InputError(f"{where(name)}: field {name!r} must be {kind.__name__}, "
                                  f"got {meta[name]!r}") from None
     doc_key = key or text_field("key", 200) or path.stem
-    if not KEY_RE.match(doc_key):
-        raise InputError(f"{path}: document key {doc_key!r} may only hold letters, digits, "
-                         f"'.', '_' and '-'")
+    check_code(doc_key, "document", where("key") if not key and "key" in meta else str(path))
     title = text_field("title", 500) or _first_line_title(text)
     return ParsedDocument(
         text=text, source_name=path.name, source_format=fmt, encoding=encoding, size_bytes=size,
@@ -227,13 +226,17 @@ def _first_line_title(text: str) -> str:
     return first if len(first) <= 200 else first[:197] + "..."
 
 
-def add_document(session: Session, parsed: ParsedDocument) -> AddResult:
-    """Store ``parsed`` as a new document or a new revision of the one with its key."""
+def add_document(session: Session, parsed: ParsedDocument, *,
+                 owner_group: str | None = None) -> AddResult:
+    """Store ``parsed`` as a new document or a new revision of the one with its key.
+
+    ``owner_group`` is the group whose editors may change a new document in the web UI (None:
+    admins only); an existing document keeps its owner."""
     doc = session.scalar(select(Document).where(Document.key == parsed.key)
                          .options(selectinload(Document.revisions)))
     status: Status = "revised"
     if doc is None:
-        doc = Document(key=parsed.key)
+        doc = Document(key=parsed.key, owner_group=owner_group)
         session.add(doc)
         status = "new"
     elif doc.revisions and doc.current.sha256 == parsed.sha256:

@@ -27,11 +27,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcaster.codes import check_code
 from broadcaster.config import Profile
 from broadcaster.db import Clip, Document, Programme, transaction, utcnow
 from broadcaster.errors import InputError, NotFound
 from broadcaster.media import Ffmpeg, MediaStore, measure, normalise
 from broadcaster.media.ffmpeg import FfmpegError, last_lines
+from broadcaster.origins import check_change
 from broadcaster.speech import Renderer, RenderRequest, SpeechSettings
 
 with warnings.catch_warnings():  # pydub warns at import when ffmpeg is not on PATH; we set it
@@ -337,22 +339,33 @@ def parse_item(text: str) -> ItemDef:
         return ItemDef("relay", url, parse_duration(duration), fallback or None)
     if not value:
         raise InputError(f"item {text!r}: the {kind} needs a value")
+    if kind == "document":
+        check_code(value, "document")
     return ItemDef(kind, value)  # type: ignore[arg-type]
 
 
-def save_programme(session: Session, programme: ProgrammeDef) -> tuple[Programme, str]:
-    """Create or update a programme; returns it and 'added', 'changed' or 'unchanged'."""
+def save_programme(session: Session, programme: ProgrammeDef, *, origin: str,
+                   owner_group: str | None = None) -> tuple[Programme, str]:
+    """Create or update a programme; returns it and 'added', 'changed' or 'unchanged'.
+
+    ``origin`` is the maker (see :mod:`broadcaster.origins`): a programme made by another
+    maker that this one may not change is refused. ``owner_group`` is the group whose editors
+    may change a new programme (None: admins only); an existing programme keeps its owner.
+    """
+    check_code(programme.code, "programme")
     if not programme.items:
         raise InputError(f"programme {programme.code}: it has no items")
     row = session.scalar(select(Programme).where(Programme.code == programme.code))
     data = programme.to_json()
     if row is None:
-        row = Programme(code=programme.code, title=programme.title, definition=data)
+        row = Programme(code=programme.code, title=programme.title, definition=data,
+                        origin=origin, owner_group=owner_group)
         session.add(row)
         status = "added"
-    elif row.definition == data and row.title == programme.title:
-        return row, "unchanged"
     else:
+        check_change("programme", programme.code, row.origin, origin)
+        if row.definition == data and row.title == programme.title:
+            return row, "unchanged"
         row.title, row.definition, row.updated_at = programme.title, data, utcnow()
         status = "changed"
     session.flush()

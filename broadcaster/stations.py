@@ -25,14 +25,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcaster.codes import CODE_RE, check_code  # noqa: F401  (re-exported: one code syntax)
 from broadcaster.db import Alias, Group, Station, utcnow
+from broadcaster.db.models import Origin
 from broadcaster.errors import InputError, NotFound
 from broadcaster.localtime import DEFAULT_TIMEZONE
 
 StationKind = Literal["loudspeaker", "radio", "tv"]
 STATION_KINDS = ("loudspeaker", "radio", "tv")
 GROUP_KINDS = ("province", "commune", "ward", "special", "cluster", "area")
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 RULE_KEYS = ("hours", "max_session_minutes", "max_sessions_per_day")
 
 
@@ -110,14 +111,6 @@ def group_chain(group: Group | None) -> list[Group]:
     return chain
 
 
-def check_code(code: str, what: str) -> str:
-    """A valid code, or a clear error."""
-    if not CODE_RE.match(code):
-        raise InputError(f"{what} code {code!r} must be 1-64 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit")
-    return code
-
-
 def check_timezone(name: str) -> str:
     """A valid IANA zone name, or a clear error."""
     try:
@@ -164,8 +157,9 @@ def get_station(session: Session, code: str) -> Station:
 
 def add_group(session: Session, code: str, name: str, kind: str = "commune",
               parent: str | None = None, rules: dict[str, Any] | None = None,
-              aliases: list[tuple[str, str]] | None = None) -> Group:
-    """Create a group under ``parent`` (a code or former code)."""
+              aliases: list[tuple[str, str]] | None = None, *,
+              origin: str = Origin.CLI.value) -> Group:
+    """Create a group under ``parent`` (a code or former code), made by ``origin``."""
     check_code(code, "group")
     if kind not in GROUP_KINDS:
         raise InputError(f"group {code}: kind {kind!r} is not one of {', '.join(GROUP_KINDS)}")
@@ -175,7 +169,7 @@ def add_group(session: Session, code: str, name: str, kind: str = "commune",
         raise InputError(f"group code {code!r} is already used by {taken}")
     rules_from_json(rules or {}, f"group {code} rules")
     group = Group(code=code, name=name.strip(), kind=kind, rules=dict(rules or {}),
-                  parent=get_group(session, parent) if parent else None)
+                  parent=get_group(session, parent) if parent else None, origin=origin)
     session.add(group)
     session.flush()
     for old_code, old_name in aliases or []:
@@ -186,8 +180,9 @@ def add_group(session: Session, code: str, name: str, kind: str = "commune",
 def add_station(session: Session, code: str, name: str, kind: str = "loudspeaker",
                 profile: str = "loudspeaker", timezone: str = DEFAULT_TIMEZONE,
                 group: str | None = None, aliases: list[tuple[str, str]] | None = None,
-                valid_profiles: tuple[str, ...] | None = None) -> Station:
-    """Create a station in ``group`` (a code or former code)."""
+                valid_profiles: tuple[str, ...] | None = None, *,
+                origin: str = Origin.CLI.value) -> Station:
+    """Create a station in ``group`` (a code or former code), made by ``origin``."""
     check_code(code, "station")
     if kind not in STATION_KINDS:
         raise InputError(f"station {code}: kind {kind!r} is not one of "
@@ -201,7 +196,7 @@ def add_station(session: Session, code: str, name: str, kind: str = "loudspeaker
         raise InputError(f"station code {code!r} is already used by {taken}")
     station = Station(code=code, name=name.strip(), kind=kind, profile=profile,
                       timezone=check_timezone(timezone),
-                      group=get_group(session, group) if group else None)
+                      group=get_group(session, group) if group else None, origin=origin)
     session.add(station)
     session.flush()
     for old_code, old_name in aliases or []:
@@ -258,7 +253,7 @@ def station_summary(session: Session, station: Station) -> dict[str, Any]:
     return {
         "code": station.code, "name": station.name, "kind": station.kind,
         "profile": station.profile, "timezone": station.timezone,
-        "group": station.group.code if station.group else None,
+        "group": station.group.code if station.group else None, "origin": station.origin,
         "groups": [g.code for g in chain],
         "rules": effective_rules(station.group).to_json(),
         "aliases": [{"code": a.code, "name": a.name} for a in aliases_of(session, station=station)],
@@ -271,7 +266,7 @@ def group_summary(session: Session, group: Group) -> dict[str, Any]:
     """A JSON-ready description of a group."""
     return {
         "code": group.code, "name": group.name, "kind": group.kind,
-        "parent": group.parent.code if group.parent else None,
+        "parent": group.parent.code if group.parent else None, "origin": group.origin,
         "rules": group.rules or {}, "effective_rules": effective_rules(group).to_json(),
         "aliases": [{"code": a.code, "name": a.name} for a in aliases_of(session, group=group)],
         "stations": sorted(session.scalars(select(Station.code)

@@ -2,8 +2,9 @@
 
 Passwords are hashed with Argon2id (``argon2-cffi``: the OWASP-recommended KDF, maintained,
 with parameters carried in the hash so they can be raised later). Roles: ``viewer`` reads,
-``editor`` edits only the stations and entries of one group and the groups below it,
-``admin`` does everything.
+``editor`` edits only the stations and entries of one group and the groups below it, and the
+programmes and documents those groups own, ``admin`` does everything (the province-wide "đọc
+là" readings too).
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from broadcaster.db import transaction
 from broadcaster.db.models import Entry, Group, Station, User, utcnow
 from broadcaster.errors import InputError, NotFound
 from broadcaster.fsutil import atomic_write_bytes
-from broadcaster.stations import check_code, get_group, group_chain, list_groups, list_stations
+from broadcaster.stations import (
+    check_code,
+    get_group,
+    group_chain,
+    list_groups,
+    list_stations,
+    subtree_ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -174,3 +182,42 @@ def may_edit_entry(session: Session, operator: Operator, code: str) -> bool:
     """True when ``operator`` may change or remove the entry ``code``."""
     entry = session.scalar(select(Entry).where(Entry.code == code))
     return entry is not None and may_edit_target(session, operator, entry.target)
+
+
+# -- owned things: shared programmes, documents, the province's readings ---------------------
+
+def may_edit_owned(session: Session, operator: Operator, owner_group: str | None) -> bool:
+    """True when ``operator`` may change a programme or document owned by ``owner_group``:
+    admins always; an editor when the owner is its group or a group below it (None: admins
+    only)."""
+    if operator.role == "admin":
+        return True
+    if operator.role != "editor" or owner_group is None:
+        return False
+    group = session.scalar(select(Group).where(Group.code == owner_group))
+    return group is not None and may_edit_group(operator, group)
+
+
+def owner_for(operator: Operator) -> str | None:
+    """The owner group of what ``operator`` creates: its own group (None: admins only)."""
+    return operator.group
+
+
+def may_edit_readings(operator: Operator) -> bool:
+    """The "đọc là" readings apply to every document of the province: admins only."""
+    return operator.role == "admin"
+
+
+def editable_owners(session: Session, operator: Operator) -> frozenset[str] | None:
+    """The owner groups whose programmes and documents ``operator`` may change, read once
+    for a whole list (None: every owner, for an admin; empty for a viewer)."""
+    if operator.role == "admin":
+        return None
+    if operator.role != "editor" or operator.group is None:
+        return frozenset()
+    rows = session.execute(select(Group.id, Group.parent_id, Group.code)).all()
+    top = next((gid for gid, _, code in rows if code == operator.group), None)
+    if top is None:
+        return frozenset()
+    below = subtree_ids([(gid, parent) for gid, parent, _ in rows], top)
+    return frozenset(code for gid, _, code in rows if gid in below)

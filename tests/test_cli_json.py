@@ -52,6 +52,7 @@ LISTINGS: dict[str, list[str]] = {
     "clips list": [],
     "users list": [],
     "agent status": ["--cache", "{tmp}/cache"],
+    "check": [],
 }
 ACTIONS = {
     "agent": "runs the station agent until it is stopped",

@@ -133,8 +133,8 @@ def test_store_and_parse(studio) -> None:  # type: ignore[no-untyped-def]
                                                parse_item("relay:http://x/live|30m|a.mp3")))
     assert defn.items[1].duration_ms == 90_000 and defn.items[2].fallback == "a.mp3"
     with transaction(app.sessions) as s:
-        assert save_programme(s, defn)[1] == "added"
-        assert save_programme(s, defn)[1] == "unchanged"
+        assert save_programme(s, defn, origin="cli")[1] == "added"
+        assert save_programme(s, defn, origin="cli")[1] == "unchanged"
     with app.sessions() as s:
         assert get_programme(s, "p") == defn
         with pytest.raises(NotFound):

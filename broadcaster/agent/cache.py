@@ -48,14 +48,33 @@ def _stamp(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
+def _valid_index(data: Any) -> dict[str, Any]:
+    """``verified`` (name: [size, mtime_ns, inode]) and ``unreferenced_since`` (sha256: ISO
+    time) as far as they are well-formed; anything else is left out."""
+    data = data if isinstance(data, dict) else {}
+    verified, since = data.get("verified"), data.get("unreferenced_since")
+    index: dict[str, Any] = {"verified": {}, "unreferenced_since": {}}
+    for name, stamp in (verified.items() if isinstance(verified, dict) else ()):
+        if isinstance(stamp, list) and len(stamp) == 3 and all(
+                isinstance(n, int) and not isinstance(n, bool) for n in stamp):
+            index["verified"][name] = stamp
+    for sha, when in (since.items() if isinstance(since, dict) else ()):
+        try:
+            if isinstance(when, str) and datetime.fromisoformat(when).tzinfo is not None:
+                index["unreferenced_since"][sha] = when
+        except ValueError:
+            continue
+    return index
+
+
 def verified_names(media_dir: Path) -> set[str]:
     """The files of a cache's media folder that its index vouches for and that are unchanged
     since (read-only: for ``agent status``, beside a running agent)."""
     try:
-        index = json.loads((media_dir / INDEX).read_bytes())
-    except (FileNotFoundError, ValueError):
+        index = _valid_index(json.loads((media_dir / INDEX).read_bytes()))
+    except (OSError, ValueError, RecursionError):
         return set()
-    stamps = index.get("verified", {}) if isinstance(index, dict) else {}
+    stamps = index["verified"]
     return {name for name, stamp in stamps.items() if _stamp(media_dir / name) == stamp}
 
 
@@ -202,11 +221,14 @@ class MediaCache:
     # -- the index file ------------------------------------------------------------------------
 
     def _load(self) -> dict[str, Any]:
+        """The index, with every entry that is not what this module writes dropped (a
+        damaged index must not stop the agent: the files it no longer vouches for are hashed
+        again)."""
         try:
             data = json.loads((self.dir / INDEX).read_bytes())
-        except (FileNotFoundError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
-        return data if isinstance(data, dict) else {}
+        return _valid_index(data)
 
     def _save(self) -> None:
         with self._lock:

@@ -127,10 +127,14 @@ class ReportQueue:
         """Drop what the server holds: up to ``last_id`` (ours), or all of ``sent``."""
         upto = 0
         prefix = f"{self.install_id}:"
-        if last_id and last_id.startswith(prefix) and last_id[len(prefix):].isdigit():
+        if last_id and last_id.startswith(prefix) and last_id[len(prefix):].isascii() \
+                and last_id[len(prefix):].isdigit():
             upto = int(last_id[len(prefix):])
-        if stored_all and sent:
-            upto = max(upto, max(int(i.rsplit(":", 1)[1]) for i in sent))
+        newest = max((int(i.rsplit(":", 1)[1]) for i in sent), default=0)
+        if stored_all:
+            upto = max(upto, newest)
+        # The server cannot hold what was not sent: a wild last_id acknowledges nothing more.
+        upto = min(upto, newest)
         with self._lock:
             return self._db.execute("DELETE FROM outbox WHERE seq <= ?", (upto,)).rowcount
 

@@ -79,6 +79,15 @@ class RelayPlayback(Playback):
         return False
 
     def _run(self) -> None:
+        """The supervisor thread: an unexpected error ends the relay as failed (logged with
+        its traceback), never silently."""
+        try:
+            self._relay()
+        except Exception as exc:  # the edge of the thread: logged, and the item fails
+            self._error = f"the relay failed: {type(exc).__name__}: {exc}"
+            log.exception("relay %s: %s", self.item.id, self._error)
+
+    def _relay(self) -> None:
         failures = 0
         while self._left() > 0.5 and not self._stop.is_set():
             now = self.clock.now()

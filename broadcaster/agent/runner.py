@@ -5,13 +5,17 @@ then decides and acts in the calling thread until :meth:`Agent.stop`: it wakes a
 or end the decision names, when a new playlist or a downloaded file arrives, and every
 :data:`TICK_S` to notice a player that stopped by itself. Playback uses only what is in the
 cache, so it goes on while the server is unreachable, until the playlist's window runs out.
+
+An unexpected error in one round of playback is logged with its traceback and counted
+(``workers.playback`` in the heartbeat); the loop goes on after a backoff. Between rounds the
+loop is the network loops' watchdog (:class:`broadcaster.agent.workers.Watchdog`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,7 +24,7 @@ from typing import Any
 import httpx
 
 from broadcaster.agent.cache import MediaCache
-from broadcaster.agent.client import ServerClient
+from broadcaster.agent.client import Backoff, ServerClient
 from broadcaster.agent.clock import Clock, SystemClock
 from broadcaster.agent.decide import (
     MIN_PLAY,
@@ -34,16 +38,19 @@ from broadcaster.agent.decide import (
     offset_at,
 )
 from broadcaster.agent.players import Playback, Player, Track, build_player
-from broadcaster.agent.playlist import Item, parse_time
+from broadcaster.agent.playlist import Item, ManifestError, parse_time
 from broadcaster.agent.queue import PlayEntry, ReportQueue, iso
 from broadcaster.agent.relay import RelayPlayback
 from broadcaster.agent.settings import AgentSettings, read_token
 from broadcaster.agent.state import REPORTS, STATE_EVERY_S, read_state, write_state
 from broadcaster.agent.sync import Fetcher, Poller, Reporter, Shared, load_saved
+from broadcaster.agent.workers import Watchdog
 
 log = logging.getLogger(__name__)
 
 TICK_S = 0.25
+PLAYBACK = "playback"
+PLAY_BACKOFF = (0.25, 5.0)   # playback retries soon: an item's start is at stake
 FORGET_DONE_AFTER = timedelta(days=7)   # reported items older than this are forgotten
 FORGET_EVERY_S = 3600.0
 SINK_OUTCOME = {"played": "ended", "preempted": "preempted", "failed": "failed"}
@@ -100,6 +107,8 @@ class Agent:
         self._state_written: tuple[Any, ...] | None = None
         self._state_at = 0.0
         self._forgot_at = self.clock.monotonic()
+        self._play_backoff = Backoff(*PLAY_BACKOFF)
+        self.shared.health.register(PLAYBACK)
         self._check_token_file()
 
     # -- start-up and shutdown ---------------------------------------------------------------
@@ -131,7 +140,7 @@ class Agent:
         playing = read_state(self.cache_dir).get("playing") or {}
         try:
             return {playing["item"]: parse_time(playing["started_at"], "state.playing")}
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, ManifestError):
             return {}
 
     def stop(self) -> None:
@@ -146,32 +155,51 @@ class Agent:
                  self.settings.station, ready, self.cache.dir,
                  f"; deleted as damaged: {', '.join(damaged)}" if damaged else "")
         self.queue.forget_done(self.clock.now() - FORGET_DONE_AFTER)
+        watchdog = self.watchdog()
+        watchdog.start()
+        try:
+            while not self.shared.stopping.is_set():
+                self.play_once()
+                watchdog.check()
+        finally:
+            self._shutdown(watchdog)
+
+    def watchdog(self) -> Watchdog:
+        """The network loops in their threads, watched (see :mod:`broadcaster.agent.workers`)."""
         args = (self.settings, self.shared, self.client, self.clock)
         loops = [Poller(*args, cache_dir=self.cache_dir), Fetcher(*args, cache=self.cache),
                  Reporter(*args, queue=self.queue, cache_dir=self.cache_dir, cache=self.cache)]
-        threads = [threading.Thread(target=loop.run, name=loop.name, daemon=True)
-                   for loop in loops]
-        for thread in threads:
-            thread.start()
-        try:
-            while not self.shared.stopping.is_set():
-                self.step()
-        finally:
-            self._shutdown(threads)
+        return Watchdog(loops, self.shared.health, self.clock, self.shared.stopping,
+                        self.settings.backoff_min_s, self.settings.backoff_max_s)
 
-    def _shutdown(self, threads: list[threading.Thread]) -> None:
+    def _shutdown(self, watchdog: Watchdog | None = None) -> None:
         if self.filler is not None:
             self.filler.stop("stopped")
         if self.current is not None:
             # Not reported: the state file keeps it, and the next start resumes it.
             self.current.playback.stop("stopped")
         self._write_state(self.clock.now(), force=True)
-        for thread in threads:
-            thread.join(timeout=1.0)
+        if watchdog is not None:
+            watchdog.join(timeout=1.0)
         self.player.close()
         self.client.close()
         self.queue.close()
         log.info("agent stopped")
+
+    def play_once(self) -> None:
+        """One round of playback (:meth:`step`) that no error ends: an unexpected one is
+        logged with its traceback, counted, and followed by a backoff."""
+        try:
+            self.step()
+        except Exception as exc:  # the edge of a round: logged, counted, retried
+            delay = self._play_backoff.next()
+            what = f"{type(exc).__name__}: {exc}"
+            log.exception("playback: unexpected error (%s); going on in %.1f s", what, delay)
+            self.shared.health.error(PLAYBACK, what)
+            self.shared.failed(f"playback: unexpected error ({what})"[:300])
+            self.clock.wait(self.shared.stopping, delay)
+        else:
+            self._play_backoff.reset()
 
     # -- the playback loop -------------------------------------------------------------------
 
@@ -219,7 +247,13 @@ class Agent:
     def _record(self, entries: list[PlayEntry]) -> None:
         if not entries:
             return
-        self.queue.add(entries)
+        try:
+            self.queue.add(entries)
+        except (sqlite3.Error, OSError) as exc:
+            # Playback goes on; these items count as done in memory so they are not retried.
+            log.error("the reports of %s cannot be queued in %s (%s); playback goes on, these "
+                      "reports are lost", ", ".join(e.item for e in entries), self.queue.path,
+                      exc)
         self.done.update(e.item for e in entries)
         for entry in entries:
             log.info("%s %s%s", entry.outcome, entry.item,
@@ -321,15 +355,20 @@ class Agent:
             playing, contact, error = dict(shared.playing), shared.last_contact, \
                 shared.last_error
         key = (playing.get("item"), playing.get("source"),
-               manifest.digest if manifest else None, contact, error)
+               manifest.digest if manifest else None, contact, error,
+               shared.health.restarts())
         elapsed = self.clock.monotonic() - self._state_at
         if not force and key == self._state_written and elapsed < STATE_EVERY_S:
             return
-        write_state(self.cache_dir, {
-            "station": self.settings.station, "server": self.settings.server,
-            "pid": os.getpid(), "install_id": self.queue.install_id,
-            "updated_at": iso(now), "running_since": iso(self.running_since),
-            "publication": manifest.publication if manifest else None,
-            "digest": manifest.digest if manifest else "",
-            "last_contact": iso(contact), "last_error": error, "playing": playing or None})
         self._state_written, self._state_at = key, self.clock.monotonic()
+        try:
+            write_state(self.cache_dir, {
+                "station": self.settings.station, "server": self.settings.server,
+                "pid": os.getpid(), "install_id": self.queue.install_id,
+                "updated_at": iso(now), "running_since": iso(self.running_since),
+                "publication": manifest.publication if manifest else None,
+                "digest": manifest.digest if manifest else "",
+                "last_contact": iso(contact), "last_error": error, "playing": playing or None,
+                "workers": shared.health.snapshot()})
+        except OSError as exc:  # a full disk must not stop playback; tried again later
+            log.warning("the state file in %s cannot be written: %s", self.cache_dir, exc)

@@ -64,6 +64,23 @@ class Status:
     unsent_reports: int = 0
     next_items: list[dict[str, Any]] = field(default_factory=list)
     problem: str = ""
+    workers: dict[str, Any] = field(default_factory=dict)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _workers_line(workers: dict[str, Any]) -> str | None:
+    """``workers  media: 2 error(s), 1 restart(s) (last: ...)`` when any went wrong."""
+    troubles = []
+    for name, worker in sorted(workers.items()):
+        worker = _dict(worker)
+        errors, restarts = worker.get("errors") or 0, worker.get("restarts") or 0
+        if errors or restarts:
+            last = f" (last: {worker['last_error']})" if worker.get("last_error") else ""
+            troubles.append(f"{name}: {errors} error(s), {restarts} restart(s){last}")
+    return "workers       " + "; ".join(troubles) if troubles else None
 
 
 def _unsent(path: Path) -> int:
@@ -85,7 +102,8 @@ def status(cache: Path, now: datetime | None = None) -> Status:
     result = Status(str(cache), station=state.get("station", ""), server=state.get("server", ""),
                     last_contact=state.get("last_contact"), last_error=state.get("last_error", ""),
                     updated_at=state.get("updated_at"), pid=state.get("pid"),
-                    playing=state.get("playing"), unsent_reports=_unsent(cache / REPORTS))
+                    playing=state.get("playing"), unsent_reports=_unsent(cache / REPORTS),
+                    workers=_dict(state.get("workers")))
     try:
         manifest = parse_manifest((cache / PLAYLIST).read_bytes())
     except FileNotFoundError:
@@ -115,7 +133,10 @@ def status(cache: Path, now: datetime | None = None) -> Status:
 def _local(text: str | None, zone: ZoneInfo) -> str:
     if not text:
         return "never"
-    return parse_time(text, "time").astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        return parse_time(text, "time").astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    except ManifestError:
+        return f"{str(text)[:40]!r} (not a time)"
 
 
 def format_status(st: Status, now: datetime | None = None) -> str:
@@ -123,7 +144,7 @@ def format_status(st: Status, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     try:
         zone = ZoneInfo(st.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         zone = ZoneInfo("UTC")
     lines = [f"station       {st.station or '?'}  {st.server}",
              f"cache         {st.cache}"]
@@ -133,8 +154,11 @@ def format_status(st: Status, now: datetime | None = None) -> str:
         lines.append(f"publication   {st.publication}  (digest {st.digest[:12]})")
     ago = ""
     if st.last_contact:
-        seconds = (now - parse_time(st.last_contact, "last_contact")).total_seconds()
-        ago = f"  ({seconds:.0f} s ago)"
+        try:
+            seconds = (now - parse_time(st.last_contact, "last_contact")).total_seconds()
+            ago = f"  ({seconds:.0f} s ago)"
+        except ManifestError:
+            ago = ""
     lines.append(f"last contact  {_local(st.last_contact, zone)}{ago}")
     if st.last_error:
         lines.append(f"last error    {st.last_error}")
@@ -147,6 +171,8 @@ def format_status(st: Status, now: datetime | None = None) -> str:
     lines.append(f"media         {st.media_ready} ready, {len(st.media_missing)} missing"
                  + (": " + ", ".join(st.media_missing) if st.media_missing else ""))
     lines.append(f"reports       {st.unsent_reports} unsent")
+    if (workers := _workers_line(st.workers)) is not None:
+        lines.append(workers)
     lines.append(f"state written {_local(st.updated_at, zone)}"
                  + (f" by pid {st.pid}" if st.pid else ""))
     if st.next_items:

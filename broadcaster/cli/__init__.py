@@ -54,7 +54,8 @@ class Context:
 # announce` then starts in 0.2 s instead of 2 s, and `broadcaster agent` on a station never
 # imports the server's libraries.
 COMMANDS = {
-    "agent": "agent", "announce": "announce", "clips": "speech", "config": "admin",
+    "agent": "agent", "announce": "announce", "check": "check", "clips": "speech",
+    "config": "admin",
     "db": "admin", "demo": "demo", "docs": "docs", "engines": "speech", "groups": "stations",
     "normalize": "speech", "programme": "programmes", "publications": "schedule",
     "publish": "schedule", "report": "report", "schedule": "schedule", "serve": "serve",

@@ -5,10 +5,17 @@ announcement to it (see :mod:`broadcaster.local_service`): the service has the s
 loaded and speaks at once, where this process would first spend two seconds importing it.
 Otherwise, or with ``--here``, the command does the work itself; the result is the same.
 This module therefore imports nothing heavy at the top.
+
+Each command makes one request key and sends it along. A dropped connection is no proof that
+the service did nothing: when the service stops answering, the command makes the announcement
+itself under the same key, which first looks the key up in the database (the same HOME). An
+announcement the service published is reported, not made again; one it left half-made is
+withdrawn and made here (see :mod:`broadcaster.announce_recovery`).
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,7 +97,8 @@ def announce_cmd(ctx: Context, text: str | None, file_: Path | None, target: str
     wanted = {"text": text, "to": target, "priority": priority,
               "at": parse_when(at, "--at", now).isoformat() if at else None, "repeat": repeat,
               "every_minutes": every,
-              "until": parse_when(until, "--until", now).isoformat() if until else None}
+              "until": parse_when(until, "--until", now).isoformat() if until else None,
+              "request_key": secrets.token_urlsafe(24)}
     info, by = _announce(ctx, wanted, now, here)
     if as_json:
         echo_json(info)
@@ -129,8 +137,12 @@ def _announce(ctx: Context, wanted: dict[str, Any], now: datetime, here: bool
     request = AnnouncementRequest(
         text=wanted["text"], target=wanted["to"], priority=wanted["priority"],
         at=_moment(wanted["at"]), repeat=wanted["repeat"],
-        every_minutes=wanted["every_minutes"], until=_moment(wanted["until"]))
-    return announce(ctx.app, request, now).info(), "by this command"
+        every_minutes=wanted["every_minutes"], until=_moment(wanted["until"]),
+        request_key=wanted["request_key"])
+    made = announce(ctx.app, request, now)
+    if made.existing:  # the service made it before it stopped answering
+        return made.info(), "made before the service stopped answering; not made again"
+    return made.info(), "by this command"
 
 
 def _cancel(ctx: Context, announcement_id: int, here: bool) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import click
 
 from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.db import transaction
+from broadcaster.db.models import Origin
 from broadcaster.fsutil import atomic_copy
 from broadcaster.programme import (
     ProgrammeDef,
@@ -36,10 +37,10 @@ def programme() -> None:
 @pass_ctx
 def programme_add(ctx: Context, code: str, title: str, items: tuple[str, ...], gap_ms: int,
                   fade_ms: int) -> None:
-    """Create or replace a programme."""
+    """Create or replace a programme (not one the schedule files or announce made)."""
     defn = ProgrammeDef(code, title, tuple(parse_item(i) for i in items), gap_ms, fade_ms)
     with transaction(ctx.app.sessions) as session:
-        _, status = save_programme(session, defn)
+        _, status = save_programme(session, defn, origin=Origin.CLI.value)
     click.echo(f"programme {code} {status} ({len(defn.items)} items)")
 
 

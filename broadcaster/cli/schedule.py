@@ -12,6 +12,7 @@ import click
 
 from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.db import transaction
+from broadcaster.db.models import Origin
 from broadcaster.errors import InputError
 from broadcaster.fsutil import atomic_write_bytes
 from broadcaster.publish.publication import (
@@ -49,30 +50,51 @@ def schedule_validate(files: tuple[Path, ...]) -> None:
 
 @schedule.command("apply", short_help="Make the database match the files.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--diff", "dry_run", is_flag=True,
+              help="Only show what it would do; change nothing.")
+@click.option("--adopt", is_flag=True, help="Let the files own the rows they name that were "
+              "made elsewhere (the command line, the web UI, announce).")
 @pass_ctx
-def schedule_apply(ctx: Context, files: tuple[Path, ...]) -> None:
-    """Make the database match the files (adds, changes and removes; idempotent)."""
+def schedule_apply(ctx: Context, files: tuple[Path, ...], dry_run: bool, adopt: bool) -> None:
+    """Make the rows the files own match the files (adds, changes and removes; idempotent).
+
+    Rows made with the command line, in the web UI or by announce are never changed or
+    removed; a file that names one is refused unless --adopt is given."""
 
     spec = load_schedule(list(files))
-    with transaction(ctx.app.sessions) as session:
-        report = apply_spec(session, spec, tuple(ctx.config.profiles))
-    for verb, lines in (("added", report.added), ("changed", report.changed),
-                        ("removed", report.removed)):
+    if dry_run:
+        with ctx.app.sessions() as session:
+            report = apply_spec(session, spec, tuple(ctx.config.profiles), adopt=adopt)
+            session.rollback()
+    else:
+        with transaction(ctx.app.sessions) as session:
+            report = apply_spec(session, spec, tuple(ctx.config.profiles), adopt=adopt)
+    prefix = "would " if dry_run else ""
+    for verb, lines in (("adopt" if dry_run else "adopted", report.adopted),
+                        ("add" if dry_run else "added", report.added),
+                        ("change" if dry_run else "changed", report.changed),
+                        ("remove" if dry_run else "removed", report.removed)):
         for line in lines:
-            click.echo(f"{verb:<8} {line}")
-    click.echo("nothing to change: the database already matches" if report.unchanged else
-               f"{len(report.added)} added, {len(report.changed)} changed, "
-               f"{len(report.removed)} removed")
+            click.echo(f"{prefix}{verb:<8} {line}")
+    adopted = f", {len(report.adopted)} adopted" if report.adopted else ""
+    if report.unchanged:
+        click.echo("nothing to change: the database already matches")
+    else:
+        click.echo(f"{len(report.added)} added, {len(report.changed)} changed, "
+                   f"{len(report.removed)} removed{adopted}"
+                   + (" (dry run: nothing was changed)" if dry_run else ""))
 
 
 @schedule.command("export", short_help="Write the schedule back as YAML.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file.")
+@click.option("--all", "everything", is_flag=True, help="Every row, also those made with the "
+              "command line, in the web UI or by announce (apply it back with --adopt).")
 @pass_ctx
-def schedule_export(ctx: Context, output: Path | None) -> None:
-    """Write the database's schedule as YAML (the format schedule apply reads)."""
+def schedule_export(ctx: Context, output: Path | None, everything: bool) -> None:
+    """Write the rows the schedule files own as YAML (the format schedule apply reads)."""
 
     with ctx.app.sessions() as session:
-        text = dump_schedule(export_spec(session))
+        text = dump_schedule(export_spec(session, None if everything else (Origin.FILE.value,)))
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -123,7 +145,7 @@ def schedule_add(ctx: Context, entry_id: str, programme: str | None, clip: str |
                      tuple(d.date() for d in exdates), priority,  # type: ignore[arg-type]
                      on_collision, slot_minutes)  # type: ignore[arg-type]
     with transaction(ctx.app.sessions) as session:
-        status = save_entry(session, spec)
+        status = save_entry(session, spec, origin=Origin.CLI.value)
     click.echo(f"entry {entry_id} {status}; publish to send it to the stations")
 
 
@@ -134,8 +156,11 @@ def schedule_remove(ctx: Context, entry_id: str) -> None:
     """Remove one schedule entry."""
 
     with transaction(ctx.app.sessions) as session:
-        remove_entry(session, entry_id)
+        made = remove_entry(session, entry_id, origin=Origin.CLI.value)
     click.echo(f"entry {entry_id} removed; publish to send the change to the stations")
+    if made == Origin.FILE.value:
+        click.echo(f"note: entry {entry_id} was made by the schedule files: the next schedule "
+                   "apply adds it again unless you remove it from the file", err=True)
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> str:

@@ -8,6 +8,7 @@ import click
 
 from broadcaster.cli import Context, echo_fields, echo_json, main, pass_ctx
 from broadcaster.db import transaction
+from broadcaster.db.models import Origin
 from broadcaster.errors import InputError
 from broadcaster.stations import (
     DEFAULT_TIMEZONE,
@@ -57,7 +58,8 @@ def stations_add(ctx: Context, code: str, name: str, kind: str, profile: str | N
     profile = profile or ("loudspeaker" if kind == "loudspeaker" else "radio")
     with transaction(ctx.app.sessions) as session:
         station = add_station(session, code, name, kind, profile, timezone, group,
-                              _aliases(aliases), tuple(ctx.config.profiles))
+                              _aliases(aliases), tuple(ctx.config.profiles),
+                              origin=Origin.CLI.value)
         click.echo(f"station {station.code} added ({station.kind}, profile {station.profile}); "
                    f"issue its token with: broadcaster stations token {station.code} --rotate")
 
@@ -90,7 +92,7 @@ def stations_show(ctx: Context, code: str, as_json: bool) -> None:
     if as_json:
         echo_json(info)
         return
-    echo_fields(info, ("code", "name", "kind", "profile", "timezone", "group"))
+    echo_fields(info, ("code", "name", "kind", "profile", "timezone", "group", "origin"))
     click.echo(f"{'groups:':<10} {' < '.join(info['groups']) or '-'}")
     click.echo(f"{'rules:':<10} {json.dumps(info['rules'], ensure_ascii=False)}")
     for alias in info["aliases"]:
@@ -142,7 +144,8 @@ def groups_add(ctx: Context, code: str, name: str, kind: str, parent: str | None
                                "max_sessions_per_day": max_sessions_per_day}.items()
              if v is not None}
     with transaction(ctx.app.sessions) as session:
-        group = add_group(session, code, name, kind, parent, rules, _aliases(aliases))
+        group = add_group(session, code, name, kind, parent, rules, _aliases(aliases),
+                          origin=Origin.CLI.value)
         click.echo(f"group {group.code} added under {parent or '(top)'}")
 
 
@@ -175,7 +178,7 @@ def groups_show(ctx: Context, code: str, as_json: bool) -> None:
     if as_json:
         echo_json(info)
         return
-    echo_fields(info, ("code", "name", "kind", "parent"))
+    echo_fields(info, ("code", "name", "kind", "parent", "origin"))
     click.echo(f"{'rules:':<10} {json.dumps(info['effective_rules'], ensure_ascii=False)}")
     for alias in info["aliases"]:
         click.echo(f"{'former:':<10} {alias['code']} {alias['name']}")

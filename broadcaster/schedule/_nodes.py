@@ -16,8 +16,8 @@ from typing import TypeVar, cast
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from broadcaster.codes import CODE, Syntax
 from broadcaster.schedule.spec import Location, parse_duration
-from broadcaster.stations import CODE_RE
 
 DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 NULL_TAG = "tag:yaml.org,2002:null"
@@ -130,9 +130,9 @@ class NodeReader:
             self.problem(node, path, f"{value!r} is not {what}")
         return value
 
-    def code(self, node: Node | None, path: str) -> str | None:
-        return self.matching(node, path, CODE_RE, "a valid code: use 1-64 letters (A-Z, a-z), "
-                             "digits, '.', '_' or '-', starting with a letter or digit")
+    def code(self, node: Node | None, path: str, syntax: Syntax = CODE) -> str | None:
+        """A code of ``syntax`` (see :mod:`broadcaster.codes`: one syntax for every maker)."""
+        return self.matching(node, path, syntax.pattern, f"a valid code: use {syntax.rule}")
 
     def integer(self, node: Node | None, path: str, minimum: int) -> int | None:
         value = self.text(node, path)

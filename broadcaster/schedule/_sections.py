@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from dateutil.rrule import rrule, rrulestr
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from broadcaster.codes import DOCUMENT_KEY, ENTRY_ID
 from broadcaster.errors import InputError
 from broadcaster.schedule._nodes import NodeReader, kind_of
 from broadcaster.schedule.spec import (
@@ -52,10 +53,10 @@ ENTRY_KEYS = ("id", "programme", "clip", "target", "start", "rrule", "valid", "e
 VALID_KEYS = ("from", "until")
 RELAY_SCHEMES = ("http", "https", "rtsp", "rtmp")
 
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-NAME_RE = re.compile(r"^\w[\w.-]*$")  # an asset name under audio/, a document key, a profile
-PATH_RE = re.compile(r"^\w[\w .-]*(?:/\w[\w .-]*)*$")  # a relative file path, no '..'
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+ID_RE = ENTRY_ID.pattern
+NAME_RE = re.compile(r"^\w[\w.-]*\Z")  # an asset name under audio/, a profile
+PATH_RE = re.compile(r"^\w[\w .-]*(?:/\w[\w .-]*)*\Z")  # a relative file path, no '..'
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
 DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?")
 IDENT_FIELDS = ("name", "code")
@@ -207,7 +208,8 @@ class SectionReader(NodeReader):
                                      "a relative file path (no '..')")
             return ItemSpec(kind, url or "", span, fallback, loc=loc)
         checks = {"jingle": (NAME_RE, "an asset name under audio/, such as mo-dau"),
-                  "document": (NAME_RE, "a document key, such as nghi-quyet-tom-tat"),
+                  "document": (DOCUMENT_KEY.pattern, "a document key, such as "
+                               f"nghi-quyet-tom-tat ({DOCUMENT_KEY.rule})"),
                   "file": (PATH_RE, "a relative file path (no '..')")}
         if kind in checks:
             text = self.matching(value, sub, *checks[kind])
@@ -273,8 +275,8 @@ class SectionReader(NodeReader):
         fields = self.mapping(node, path, ENTRY_KEYS, ("id", "target"))
         if fields is None:
             return None
-        ident = self.matching(fields.get("id"), f"{path}.id", ID_RE, "a valid id: use 1-100 "
-                              "letters (A-Z, a-z), digits, '.', '_' or '-'")
+        ident = self.matching(fields.get("id"), f"{path}.id", ID_RE,
+                              f"a valid id: use {ENTRY_ID.rule}")
         programme = self.code(fields.get("programme"), f"{path}.programme")
         clip = self.matching(fields.get("clip"), f"{path}.clip", SHA256_RE,
                              "a clip's sha256 (64 lowercase hexadecimal digits)")

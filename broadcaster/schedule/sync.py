@@ -1,29 +1,37 @@
 """Make the database match schedule files, and write the database back as a schedule.
 
 ``apply_spec`` is idempotent: applying the same files twice changes nothing the second time. It
-adds what the files add, changes what differs, and removes groups, stations, programmes and
-entries the files no longer mention, all in one transaction (the caller's), and reports each.
+reconciles only the rows the files own (origin ``file``, see :mod:`broadcaster.origins`): adds
+what the files add, changes what differs, and removes the groups, stations, programmes and
+entries of the files that they no longer mention, all in one transaction (the caller's), and
+reports each. Rows made with the command line, in the web UI or by ``announce`` are never
+changed or removed by it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, true
 from sqlalchemy.orm import Session
 
+from broadcaster.codes import check_code
 from broadcaster.db import Alias as AliasRow
-from broadcaster.db import Entry, Group, Programme, Station, utcnow
+from broadcaster.db import Document, Entry, Group, Programme, Station, utcnow
+from broadcaster.db.models import User
 from broadcaster.errors import InputError, NotFound
+from broadcaster.origins import Origin, check_change, check_removal, label
 from broadcaster.programme import ItemDef, ProgrammeDef, get_programme, save_programme
 from broadcaster.schedule.spec import (
     Alias,
     EntrySpec,
     GroupSpec,
     ItemSpec,
+    Location,
     ProgrammeSpec,
     ScheduleSpec,
     StationSpec,
@@ -44,11 +52,21 @@ class ApplyReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list)   # rows made elsewhere, now the files'
 
     @property
     def unchanged(self) -> bool:
         """True when the database already matched."""
-        return not (self.added or self.changed or self.removed)
+        return not (self.added or self.changed or self.removed or self.adopted)
+
+
+class OwnershipError(InputError):
+    """``schedule apply`` refused: the files name rows made elsewhere, or would remove rows
+    that rows made elsewhere still need. ``problems`` holds one sentence per row."""
+
+    def __init__(self, problems: list[str], hint: str) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems) + f"\n{len(problems)} problem(s): {hint}")
 
 
 def _programme_def(spec: ProgrammeSpec) -> ProgrammeDef:
@@ -115,10 +133,50 @@ def _ordered_groups(groups: tuple[GroupSpec, ...]) -> list[GroupSpec]:
     return ordered
 
 
-def apply_spec(session: Session, spec: ScheduleSpec, valid_profiles: tuple[str, ...]
-               ) -> ApplyReport:
-    """Make the database hold exactly what ``spec`` says."""
+def _foreign(session: Session, spec: ScheduleSpec) -> list[tuple[str, str, Location, Any]]:
+    """(kind, code, where the files name it, the row) for every row the files name that was
+    made elsewhere (there are few of those: read them, not every row)."""
+    tables: tuple[tuple[str, Any, dict[str, Location]], ...] = (
+        ("group", Group, {g.code: g.loc for g in spec.groups}),
+        ("station", Station, {s.code: s.loc for s in spec.stations}),
+        ("programme", Programme, {p.code: p.loc for p in spec.programmes}),
+        ("entry", Entry, {e.id: e.loc for e in spec.entries}))
+    return [(kind, row.code, named[row.code], row) for kind, model, named in tables
+            for row in session.scalars(select(model).where(model.origin != Origin.FILE.value)
+                                       .order_by(model.code))
+            if row.code in named]
+
+
+def _take_over(session: Session, spec: ScheduleSpec, adopt: bool, report: ApplyReport) -> None:
+    """Refuse a file that names rows made elsewhere; with ``adopt``, give them to the files."""
+    foreign = _foreign(session, spec)
+    if not foreign:
+        return
+    if not adopt:
+        raise OwnershipError([
+            f"{loc}: {kind} {code} was made {label(row.origin)} (origin {row.origin}); the "
+            "files may not change it" for kind, code, loc, row in foreign],
+            "remove those from the files (or use other codes), or apply with --adopt to let "
+            "the files own them from now on")
+    for kind, code, _, row in foreign:
+        report.adopted.append(f"{kind} {code} (made {label(row.origin)})")
+        row.origin = Origin.FILE.value
+    session.flush()
+
+
+def apply_spec(session: Session, spec: ScheduleSpec, valid_profiles: tuple[str, ...], *,
+               adopt: bool = False) -> ApplyReport:
+    """Make the rows the files own hold exactly what ``spec`` says.
+
+    Only rows made by the files (origin ``file``) are added, changed or removed. A file that
+    names a row made elsewhere (the command line, the web UI, announce) is refused with
+    :class:`OwnershipError` unless ``adopt`` gives the row to the files; a row the files no
+    longer name is not removed while a row made elsewhere still needs it (see
+    :func:`_removals`). Nothing is written when it refuses (the caller's transaction rolls
+    back).
+    """
     report = ApplyReport()
+    _take_over(session, spec, adopt, report)
     groups = {g.code: g for g in session.scalars(select(Group))}
     for g in _ordered_groups(spec.groups):
         rules = g.rules.to_json() if g.rules else {}
@@ -128,7 +186,7 @@ def apply_spec(session: Session, spec: ScheduleSpec, valid_profiles: tuple[str, 
                   "rules": rules}
         row = groups.get(g.code)
         if row is None:
-            row = Group(code=g.code, **values)
+            row = Group(code=g.code, origin=Origin.FILE.value, **values)
             session.add(row)
             session.flush()
             groups[g.code] = row
@@ -148,7 +206,7 @@ def apply_spec(session: Session, spec: ScheduleSpec, valid_profiles: tuple[str, 
                   "group_id": groups[s.group].id if s.group else None}
         row_s = stations.get(s.code)
         if row_s is None:
-            row_s = Station(code=s.code, **values)
+            row_s = Station(code=s.code, origin=Origin.FILE.value, **values)
             session.add(row_s)
             session.flush()
             report.added.append(f"station {s.code}")
@@ -157,7 +215,7 @@ def apply_spec(session: Session, spec: ScheduleSpec, valid_profiles: tuple[str, 
             report.changed.append(f"station {s.code}")
 
     for p in spec.programmes:
-        _, status = save_programme(session, _programme_def(p))
+        _, status = save_programme(session, _programme_def(p), origin=Origin.FILE.value)
         if status != "unchanged":
             getattr(report, status).append(f"programme {p.code}")
 
@@ -165,43 +223,102 @@ def apply_spec(session: Session, spec: ScheduleSpec, valid_profiles: tuple[str, 
     for e in spec.entries:
         row_e = entries.get(e.id)
         if row_e is None:
-            session.add(Entry(code=e.id, **_entry_fields(e)))
+            session.add(Entry(code=e.id, origin=Origin.FILE.value, **_entry_fields(e)))
             report.added.append(f"entry {e.id}")
         elif _update(row_e, _entry_fields(e)):
             report.changed.append(f"entry {e.id}")
     session.flush()
-
-    # Removals, dependants first.
-    keep_entries = {e.id for e in spec.entries}
-    for code, row_e in sorted(entries.items()):
-        if code not in keep_entries:
-            session.delete(row_e)
-            report.removed.append(f"entry {code}")
-    keep_programmes = {p.code for p in spec.programmes}
-    for row_p in session.scalars(select(Programme).order_by(Programme.code)):
-        if row_p.code not in keep_programmes:
-            session.delete(row_p)
-            report.removed.append(f"programme {row_p.code}")
-    keep_stations = {s.code for s in spec.stations}
-    for code, row_s in sorted(stations.items()):
-        if code not in keep_stations:
-            session.delete(row_s)
-            report.removed.append(f"station {code}")
-    session.flush()
-    keep_groups = {g.code for g in spec.groups}
-    for row_g in reversed(list_groups(session)):
-        if row_g.code not in keep_groups:
-            session.delete(row_g)
-            session.flush()
-            report.removed.append(f"group {row_g.code}")
+    _removals(session, spec, report)
     return report
 
 
-def save_entry(session: Session, spec: EntrySpec) -> str:
-    """Add or change one entry from the command line; returns 'added', 'changed' or
-    'unchanged'. References are checked and former codes resolved like the file loader does."""
+def _removals(session: Session, spec: ScheduleSpec, report: ApplyReport) -> None:
+    """Remove the rows of the files that the files no longer name, dependants first; refuse
+    (naming both) while a row made elsewhere still needs one of them."""
+    def gone(model: Any, keep: set[str]) -> list[Any]:
+        return [row for row in session.scalars(select(model).order_by(model.code)
+                                               .where(model.origin == Origin.FILE.value))
+                if row.code not in keep]
+
+    entries = gone(Entry, {e.id for e in spec.entries})
+    programmes = gone(Programme, {p.code for p in spec.programmes})
+    stations = gone(Station, {s.code for s in spec.stations})
+    groups = gone(Group, {g.code for g in spec.groups})
+    blockers = _blockers(session, entries, programmes, stations, groups)
+    if blockers:
+        raise OwnershipError(blockers, "keep them in the files, or first change or remove "
+                             "what needs them")
+    for kind, rows in (("entry", entries), ("programme", programmes), ("station", stations)):
+        for row in rows:
+            session.delete(row)
+            report.removed.append(f"{kind} {row.code}")
+        session.flush()
+    removing = {g.id for g in groups}
+    for row_g in reversed(list_groups(session)):   # children before parents
+        if row_g.id in removing:
+            session.delete(row_g)
+            session.flush()
+            report.removed.append(f"group {row_g.code}")
 
 
+def _blockers(session: Session, entries: list[Entry], programmes: list[Programme],
+              stations: list[Station], groups: list[Group]) -> list[str]:
+    """Why rows of the files cannot go: what, made elsewhere, still needs them."""
+    out: list[str] = []
+    if not (programmes or stations or groups):
+        return out   # entries are needed by nothing
+
+    def needs(kind: str, code: str, row: Any, what: str, how: str) -> None:
+        made = f" (made {label(row.origin)})" if hasattr(row, "origin") else ""
+        out.append(f"cannot remove {kind} {code} (no longer in the files): {what}{made} {how}")
+
+    leaving = {e.code for e in entries}
+    programme_codes = {p.code for p in programmes}
+    station_codes = {s.code for s in stations}
+    group_codes = {g.code: g.id for g in groups}
+    for entry in session.scalars(select(Entry).order_by(Entry.code)):
+        if entry.code in leaving:
+            continue
+        if entry.programme in programme_codes:
+            needs("programme", entry.programme, entry, f"entry {entry.code}", "plays it")
+        if entry.target in station_codes or entry.target in group_codes:
+            kind = "station" if entry.target in station_codes else "group"
+            needs(kind, entry.target, entry, f"entry {entry.code}", "is scheduled for it")
+    if group_codes:
+        ids = set(group_codes.values())
+        by_id = {gid: code for code, gid in group_codes.items()}
+        for station in session.scalars(select(Station).where(Station.group_id.in_(ids))
+                                       .order_by(Station.code)):
+            if station.code not in station_codes:
+                needs("group", by_id[station.group_id or 0], station,
+                      f"station {station.code}", "is in it")
+        for child in session.scalars(select(Group).where(Group.parent_id.in_(ids))
+                                     .order_by(Group.code)):
+            if child.id not in ids:
+                needs("group", by_id[child.parent_id or 0], child, f"group {child.code}",
+                      "is below it")
+        for user in session.scalars(select(User).where(User.group_code.in_(group_codes))
+                                    .order_by(User.name)):
+            needs("group", user.group_code or "", user, f"user {user.name} ({user.role})",
+                  "belongs to it")
+        for programme in session.scalars(select(Programme).order_by(Programme.code)
+                                         .where(Programme.owner_group.in_(group_codes))):
+            if programme.code not in programme_codes:
+                needs("group", programme.owner_group or "", programme,
+                      f"programme {programme.code}", "is owned by it")
+        for document in session.scalars(select(Document).order_by(Document.key)
+                                        .where(Document.owner_group.in_(group_codes))):
+            needs("group", document.owner_group or "", document, f"document {document.key}",
+                  "is owned by it")
+    return out
+
+
+def save_entry(session: Session, spec: EntrySpec, *, origin: str) -> str:
+    """Add or change one entry made by ``origin`` (the command line, the web UI); returns
+    'added', 'changed' or 'unchanged'. The id is checked, references too, and former codes
+    resolved like the file loader does; an entry another maker owns is refused (see
+    :mod:`broadcaster.origins`)."""
+    check_code(spec.id, "entry")
     try:
         target = get_station(session, spec.target).code
     except NotFound:
@@ -228,19 +345,25 @@ def save_entry(session: Session, spec: EntrySpec) -> str:
     fields = _entry_fields(spec) | {"target": target}
     row = session.scalar(select(Entry).where(Entry.code == spec.id))
     if row is None:
-        session.add(Entry(code=spec.id, **fields))
+        session.add(Entry(code=spec.id, origin=origin, **fields))
         session.flush()
         return "added"
+    check_change("entry", spec.id, row.origin, origin)
     return "changed" if _update(row, fields) else "unchanged"
 
 
-def remove_entry(session: Session, code: str) -> None:
-    """Delete one entry."""
+def remove_entry(session: Session, code: str, *, origin: str) -> str:
+    """Delete one entry, for the maker ``origin``; returns the origin of the entry removed
+    (``file``: the next ``schedule apply`` adds it again). An announcement's entry is refused:
+    cancel the announcement instead."""
     row = session.scalar(select(Entry).where(Entry.code == code))
     if row is None:
         raise InputError(f"no entry with id {code!r}")
+    check_removal("entry", code, row.origin, origin)
+    made = row.origin
     session.delete(row)
     session.flush()
+    return made
 
 
 def _aliases(session: Session, link: Any) -> tuple[Alias, ...]:
@@ -248,20 +371,28 @@ def _aliases(session: Session, link: Any) -> tuple[Alias, ...]:
                  session.scalars(select(AliasRow).where(link).order_by(AliasRow.code)))
 
 
-def export_spec(session: Session) -> ScheduleSpec:
-    """The database as a schedule (what ``schedule export`` writes)."""
+def export_spec(session: Session, origins: Collection[str] | None = (Origin.FILE.value,)
+                ) -> ScheduleSpec:
+    """The rows made by ``origins`` (default: the files' own; None: every row) as a schedule
+    (what ``schedule export`` writes). The files' own rows only ever name each other, so
+    their export applies back as it is; an export of every row names rows made elsewhere,
+    which ``schedule apply`` takes over only with ``adopt``."""
+    def made(model: Any) -> Any:
+        return model.origin.in_(list(origins)) if origins is not None else true()
+
     groups = tuple(
         GroupSpec(g.code, g.name, g.kind,  # type: ignore[arg-type]
                   g.parent.code if g.parent else None,
                   rules_from_json(g.rules) if g.rules else None,
                   _aliases(session, AliasRow.group_id == g.id))
-        for g in list_groups(session))
+        for g in list_groups(session) if origins is None or g.origin in origins)
     stations = tuple(
         StationSpec(s.code, s.name, s.kind, s.group.code if s.group else None,  # type: ignore[arg-type]
                     s.profile, s.timezone, _aliases(session, AliasRow.station_id == s.id))
-        for s in session.scalars(select(Station).order_by(Station.code)))
+        for s in session.scalars(select(Station).where(made(Station)).order_by(Station.code)))
     programmes = []
-    for row in session.scalars(select(Programme).order_by(Programme.code)):
+    for row in session.scalars(select(Programme).where(made(Programme))
+                               .order_by(Programme.code)):
         d = ProgrammeDef.from_json(row.definition)
         programmes.append(ProgrammeSpec(d.code, d.title, tuple(
             ItemSpec(i.kind, i.value,
@@ -274,5 +405,5 @@ def export_spec(session: Session) -> ScheduleSpec:
                   e.rrule, e.valid_from, e.valid_until,
                   tuple(date.fromisoformat(d) for d in e.exdates or []),
                   e.priority, e.on_collision, e.slot_minutes)  # type: ignore[arg-type]
-        for e in session.scalars(select(Entry).order_by(Entry.code)))
+        for e in session.scalars(select(Entry).where(made(Entry)).order_by(Entry.code)))
     return ScheduleSpec(None, groups, stations, tuple(programmes), entries)

@@ -7,8 +7,10 @@ only their name; the work itself is in :mod:`broadcaster.service.jobs`. Jobs coa
 missed while the service was down run once at start, not once per missed run.
 
 Start-up recovers from a crash first: leftovers of a publication or a render that a killed
-process left behind are removed, then ``inbox`` and ``render`` run at once (whatever they were
-doing when the process died is finished or redone). SIGTERM stops taking requests, releases
+process left behind are removed, announcements a killed maker left half-made are withdrawn
+(or recorded, when their publication was made; see :mod:`broadcaster.announce_recovery`), then
+``inbox`` and ``render`` run at once (whatever they were doing when the process died is
+finished or redone). SIGTERM stops taking requests, releases
 long-polls, lets open requests finish (``shutdown_grace_s``), stops the scheduler after the
 unit of work in hand, and releases the lock.
 """
@@ -32,6 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from fastapi import FastAPI
 
+from broadcaster import announce_recovery
 from broadcaster.app import App
 from broadcaster.local_service import advertise, withdraw
 from broadcaster.publish import prune as pruning
@@ -114,6 +117,10 @@ class Daemon:
         if removed or temp:
             log.info("recovered after a crash: removed %d unfinished publication files and %d "
                      "unfinished media files", removed, temp)
+        settled = announce_recovery.recover(self.app)  # each one is logged as it is settled
+        if settled:
+            log.info("recovered after a crash: %s", ", ".join(
+                f"announcement {s.id} {s.outcome}" for s in settled))
 
     def _start_scheduler(self) -> None:
         global _current

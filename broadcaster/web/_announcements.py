@@ -5,6 +5,9 @@ options) and ``POST /api/v1/announcements/{id}/cancel`` withdraws one. Both take
 local token (see :mod:`broadcaster.local_service`), run the same functions as the command would
 in a worker thread of this warm process, and answer what the command prints with ``--json``.
 A refusal is ``{"error": sentence, "exit_code": n}``, so the command exits as it would have.
+
+The command sends a ``request_key`` made once per command: a request whose key names an
+announcement already made is answered with that one (200, ``"existing": true``), not made again.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from broadcaster.announce import AnnouncementRequest, announce, cancel
 from broadcaster.app import App
 from broadcaster.audit import log_event
+from broadcaster.crash_points import crash_point
 from broadcaster.errors import BroadcasterError, NotFound
 from broadcaster.local_service import ANNOUNCEMENTS
 from broadcaster.web._auth import bearer_token, unauthorized
@@ -43,6 +47,7 @@ class AnnouncementIn(BaseModel):
     repeat: int = 1
     every_minutes: int | None = None
     until: datetime | None = None
+    request_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{8,64}$")
 
 
 def add_routes(api: FastAPI, app: App, token: str) -> None:
@@ -63,11 +68,17 @@ def add_routes(api: FastAPI, app: App, token: str) -> None:
         check(request)
         wanted = AnnouncementRequest(text=body.text, target=body.to, priority=body.priority,
                                      at=body.at, repeat=body.repeat,
-                                     every_minutes=body.every_minutes, until=body.until)
+                                     every_minutes=body.every_minutes, until=body.until,
+                                     request_key=body.request_key)
         try:
             made = await run_in_threadpool(announce, app, wanted)
         except BroadcasterError as exc:
             return refused(exc)
+        crash_point("announce:answer")
+        if made.existing:
+            log.info("announcement %d was already made for request key %s; not made again",
+                     made.id, body.request_key)
+            return JSONResponse(made.info(), 200)
         log.info("announcement %d (%s) to %s: %d stations, publication %d", made.id,
                  body.priority, body.to, len(made.stations), made.publication)
         await run_in_threadpool(log_event, app.sessions, AUDIT_USER, "phát thông báo",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import pytest
 from broadcaster.agent.playlist import Item, MediaRef
 from broadcaster.agent.settings import AgentSettings
 from broadcaster.publish.formats import Media, PlaylistItem, StationInfo, manifest_json
+from tests.agent.hostile import HostileServer
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 in Hồ Chí Minh City
 STATION = StationInfo("TANTIEN-01", "Đài truyền thanh xã Tân Tiến", "commune",
@@ -102,3 +103,11 @@ def make_settings(tmp_path: Path) -> Callable[..., AgentSettings]:
         return AgentSettings(**(values | overrides))
 
     return make
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    """A station server on loopback that answers as the test says (tests/agent/hostile.py)."""
+    server = HostileServer().start()
+    yield server
+    server.stop()

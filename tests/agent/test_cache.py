@@ -81,3 +81,21 @@ def test_unreferenced_media_go_after_the_grace_period(tmp_path: Path) -> None:
     assert cache.collect(keep, T0 + timedelta(hours=24), grace) == [part.name]
     assert cache.collect(keep, T0 + timedelta(hours=48), grace) == [dropped.name]
     assert kept.exists() and cache.ready() == keep
+
+
+@pytest.mark.parametrize("index", [
+    b'{"verified": ["not", "a", "map"], "unreferenced_since": 7}',
+    b'{"verified": {"x.mp3": "size"}, "unreferenced_since": {"%s": "not a time"}}'
+    % media_ref(DATA).sha256.encode(),
+    b"[" * 100_000,
+])
+def test_a_damaged_index_costs_a_hash_not_the_agent(tmp_path: Path, index: bytes) -> None:
+    """The index is the agent's own file, but a power cut or a hand can damage it: the
+    entries that are not well-formed are dropped and the files hashed again."""
+    path = put(MediaCache(tmp_path))
+    path.with_name("index.json").write_bytes(index)
+    cache = MediaCache(tmp_path)
+    assert cache.verify_all() == (1, [])
+    assert cache.check(media_ref(DATA)) and cache.ready() == {media_ref(DATA).sha256}
+    assert cache.collect([], T0, timedelta(hours=1)) == []
+    assert cache_module.verified_names(path.parent) == {path.name}

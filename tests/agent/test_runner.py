@@ -83,7 +83,7 @@ def test_a_restart_mid_item_resumes_at_the_right_second(make_settings, clock: Fa
     clock.set(at(0))
     first = Agent(settings, clock)
     run_until(first, clock, 12)
-    first._shutdown([])  # as at SIGTERM; a kill -9 leaves the same state file behind
+    first._shutdown()  # as at SIGTERM; a kill -9 leaves the same state file behind
     assert read_state(settings.cache_dir)["playing"]["item"] == PROG.id
     clock.set(at(20.5))
     second = Agent(settings, clock)
@@ -102,7 +102,7 @@ def test_an_item_interrupted_by_a_stop_that_outlasted_it_is_failed(make_settings
     stage(settings, [PROG], [PROG])
     first = Agent(settings, clock)
     run_until(first, clock, 5)
-    first._shutdown([])
+    first._shutdown()
     clock.set(at(120))
     second = Agent(settings, clock)
     second.step()

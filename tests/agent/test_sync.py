@@ -6,7 +6,9 @@ stations and their tokens.
 
 from __future__ import annotations
 
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from broadcaster.agent.sync import Fetcher, Poller, Reporter, Shared, refused_en
 from broadcaster.db import Play, Station, StationStatus
 from broadcaster.web import WebSettings
 from tests.agent.conftest import T0, FakeClock, make_item
+from tests.helpers import wait_for
 from tests.web.conftest import province, serve  # noqa: F401  (fixtures)
 
 
@@ -168,6 +171,59 @@ def test_reports_are_acknowledged_once_and_stored_once(station, app) -> None:  #
         total = len(shared.manifest.media())
         assert total > 1
         assert (status.playing["media_ready"], status.playing["media_total"]) == (1, total)
+        # The server keeps what the agent says of its workers (nothing went wrong here).
+        assert status.playing["workers"] == {name: {"errors": 0, "restarts": 0}
+                                             for name in ("media", "playlist", "reports")}
+        assert status.playing["restarts"] == 0
+
+
+def test_a_file_missing_on_the_server_holds_up_nothing(station, app) -> None:  # type: ignore[no-untyped-def]
+    """A 404 on one media file killed the media thread (``ResponseNotRead``): nothing more
+    was downloaded, even after the file was back, until a restart."""
+    settings, client = station(backoff_min_s=0.05, backoff_max_s=0.2)
+    shared, poller, fetcher, cache = loops(settings, client)
+    poller.step()
+    assert shared.manifest is not None
+    first, *others = fetch_order(shared.manifest.items, datetime.now(UTC))
+    assert others, "the province's playlist names several files"
+    stored = app.store.path_for(first.sha256, first.ext)
+    hidden = stored.rename(stored.with_name(stored.name + ".hidden"))
+    thread = threading.Thread(target=fetcher.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: {m.sha256 for m in others} <= cache.ready(), 30,
+                 "the other files to download")
+        assert first.sha256 not in cache.ready()
+        assert f"media {first.name}: the server answered 404: there is no media file " \
+               f"{first.name}; this file is tried again in" in shared.last_error
+        hidden.rename(stored)  # back on the server: fetched without a restart
+        wait_for(lambda: first.sha256 in cache.ready(), 30, "the file once it is back")
+        assert sha256_of(cache.path(first)) == first.sha256 and thread.is_alive()
+    finally:
+        shared.stopping.set()
+        shared.wake_all()
+        thread.join(timeout=10)
+
+
+def test_a_report_too_large_for_the_server_goes_in_smaller_batches(station, app,  # type: ignore[no-untyped-def]
+                                                                   caplog) -> None:
+    """The server refuses bodies over its limit (413); the agent halves its batches instead
+    of sending the same report every minute for ever."""
+    settings, client = station(WebSettings(max_body_bytes=16 * 1024))
+    settings.cache_dir.mkdir(parents=True)
+    queue = ReportQueue(settings.cache_dir / "reports.db")
+    queue.add([PlayEntry(f"thu@20261127T030000Z#{n}.1", T0, "failed", detail="x" * 400,
+                         ends_at=T0) for n in range(60)])    # ~30 kB in one report
+    reporter = Reporter(settings, Shared(), client, FakeClock(), queue=queue,
+                        cache_dir=settings.cache_dir)
+    for _ in range(12):
+        reporter.step()
+        if not queue.count():
+            break
+    assert queue.count() == 0
+    assert "the server found a report of 60 entries too large" in caplog.text
+    with app.sessions() as session:
+        assert len(session.scalars(select(Play)).all()) == 60
 
 
 def test_too_many_requests_is_retried_after_the_servers_delay(station) -> None:  # type: ignore[no-untyped-def]

@@ -57,7 +57,8 @@ def test_bad_item_is_explained(site, sign_in) -> None:  # type: ignore[no-untype
     assert "thành phần 1" in answer.text()
     answer = page.request.post(f"{site.url}/ui/chuong-trinh", form={
         "csrf": csrf_of(page), "code": "a/b", "title": "X", "kind": "text", "value": "Chào"})
-    assert answer.ok and "mã chương trình" in answer.text()
+    assert answer.status == 400 and "Mã chương trình" in answer.text()
+    assert "không hợp lệ" in answer.text()
 
 
 def test_viewer_reads_programmes_only(site, sign_in) -> None:  # type: ignore[no-untyped-def]

@@ -89,7 +89,7 @@ class _Play(Playback):
                             return
             if not self._done.is_set():
                 self._error = "the stream ended"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError) as exc:
             self._error = f"the stream failed: {exc}"
 
     def running(self) -> bool:

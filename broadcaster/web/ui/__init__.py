@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from broadcaster.app import App
 from broadcaster.users import ensure_first_admin
 from broadcaster.web.ui import _documents, _operations, _programmes, _schedule, _signin
-from broadcaster.web.ui._core import UI, Refused
+from broadcaster.web.ui._core import REFUSED_ACTION, UI, Forbidden, Refused
 
 log = logging.getLogger(__name__)
 
@@ -39,4 +39,9 @@ def include_ui(api: FastAPI, app: App) -> None:
 
     @api.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
+        return ui.refused(request, exc)
+
+    @api.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        await ui.audit(exc.user, REFUSED_ACTION, exc.subject or request.url.path, exc.message)
         return ui.refused(request, exc)

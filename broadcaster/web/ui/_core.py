@@ -33,6 +33,7 @@ SECRET_FILE = "ui-secret"
 T = TypeVar("T")
 
 ROLE_NAMES = {"admin": "quản trị", "editor": "biên tập", "viewer": "chỉ xem"}
+REFUSED_ACTION = "bị từ chối"   # the audit log's action for a refused change
 
 
 class Refused(Exception):
@@ -41,6 +42,15 @@ class Refused(Exception):
     def __init__(self, status: int, message: str, location: str | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.location = status, message, location
+
+
+class Forbidden(Refused):
+    """403: ``user`` may not change this (a Vietnamese sentence saying why); the refusal is
+    written to the audit log as "bị từ chối", with ``subject`` (default: the path)."""
+
+    def __init__(self, user: Operator, message: str, subject: str = "") -> None:
+        super().__init__(403, message)
+        self.user, self.subject = user, subject
 
 
 def load_secret(home: Path) -> str:
@@ -123,7 +133,7 @@ class UI:
         """The signed-in user, who must be allowed to change things."""
         user = await self.user(request)
         if not user.can_edit:
-            raise Refused(403, "Tài khoản chỉ xem không được thay đổi dữ liệu.")
+            raise Forbidden(user, "Tài khoản chỉ xem không được thay đổi dữ liệu.")
         return user
 
     async def form(self, request: Request) -> FormData:

@@ -1,4 +1,7 @@
-"""Documents: upload, list, original next to spoken text, play, "đọc là" readings."""
+"""Documents: upload, list, original next to spoken text, play, "đọc là" readings.
+
+A document is shared: a new revision comes from its owner group's editors (or an admin); the
+readings apply to the whole province and are the admins'."""
 
 from __future__ import annotations
 
@@ -7,10 +10,14 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from broadcaster.codes import CodeError
+from broadcaster.db.models import Origin
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError
+from broadcaster.users import Operator, editable_owners, may_edit_readings
 from broadcaster.web.ui import _speech
 from broadcaster.web.ui._core import UI, Refused
+from broadcaster.web.ui._owners import Access, access, code_refused, owner_text
 
 
 def routes(router: APIRouter, ui: UI) -> None:
@@ -26,7 +33,8 @@ def routes(router: APIRouter, ui: UI) -> None:
     @router.get("/van-ban")
     async def list_page(request: Request) -> Response:
         user = await ui.user(request)
-        return ui.page(request, "documents.html", user, documents=await ui.call(documents))
+        return ui.page(request, "documents.html", user, documents=await ui.call(documents),
+                       owner_text=owner_text)
 
     @router.post("/van-ban")
     async def upload(request: Request) -> Response:
@@ -37,14 +45,21 @@ def routes(router: APIRouter, ui: UI) -> None:
             return ui.redirect(request, "/ui/van-ban", "Hãy chọn một tệp .txt, .md hoặc .docx.")
         data = await file.read()
         try:
-            result = await ui.call(_speech.upload, ui.app, file.filename, data)
+            result = await ui.call(_speech.upload, ui.app, file.filename, data, user)
             await ui.call(_speech.speak, ui.app, result.document_id)
+        except CodeError as exc:
+            raise code_refused(exc) from None
         except BroadcasterError as exc:
             return ui.redirect(request, "/ui/van-ban", f"Không nhận được tệp: {exc}")
         await ui.audit(user, "tải văn bản lên", f"văn bản {result.key}",
                       f"phiên bản {result.revision} ({result.status})")
         return ui.redirect(request, f"/ui/van-ban/{result.document_id}",
                            f"Đã lưu văn bản {result.key}, phiên bản {result.revision}.")
+
+    def rights(user: Operator, owner_group: str | None) -> Access:
+        with ui.app.sessions() as session:
+            owners = editable_owners(session, user)
+        return access(owner_group, Origin.UI.value, owners, user.can_edit)
 
     @router.get("/van-ban/{doc_id}")
     async def show(request: Request, doc_id: int) -> Response:
@@ -53,7 +68,9 @@ def routes(router: APIRouter, ui: UI) -> None:
             found = await ui.call(_speech.view, ui.app, doc_id)
         except BroadcasterError as exc:
             raise Refused(404, f"Không có văn bản {doc_id}.") from exc
-        return ui.page(request, "document.html", user, view=found)
+        return ui.page(request, "document.html", user, view=found,
+                       access=await ui.call(rights, user, found.document.owner_group),
+                       readings=may_edit_readings(user))
 
     @router.post("/van-ban/{doc_id}/doc")
     async def speak(request: Request, doc_id: int) -> Response:
@@ -72,7 +89,7 @@ def routes(router: APIRouter, ui: UI) -> None:
         form = await ui.form(request)
         written, spoken = str(form.get("written", "")), str(form.get("spoken", ""))
         try:
-            await ui.call(_speech.add_reading, ui.app, written, spoken)
+            await ui.call(_speech.add_reading, ui.app, written, spoken, user)
             await ui.call(_speech.speak, ui.app, doc_id)
         except BroadcasterError as exc:
             return ui.redirect(request, f"/ui/van-ban/{doc_id}", f"Không thêm được: {exc}")

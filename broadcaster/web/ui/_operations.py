@@ -29,7 +29,7 @@ from broadcaster.publish.publication import (
 from broadcaster.schedule.plan import plan_all
 from broadcaster.stations import list_groups, list_stations
 from broadcaster.users import Operator, targets
-from broadcaster.web.ui._core import UI, Refused
+from broadcaster.web.ui._core import UI, Forbidden
 
 STATUS_NAMES = {"online": "trực tuyến", "offline": "mất kết nối", "never": "chưa báo về"}
 ANNOUNCE_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
@@ -132,6 +132,15 @@ def routes(router: APIRouter, ui: UI) -> None:
         form = await ui.form(request)
         note = str(form.get("note", ""))[:400] or f"xuất bản từ giao diện web ({user.name})"
         codes = await ui.call(editable_codes, ui, user)
+        if codes is not None:
+            # An editor publishes its group's stations only: never none (an empty list), and
+            # never the first publication (with none in force, every station is planned).
+            if not codes:
+                raise Forbidden(user, f"Nhóm {user.group} chưa có đài nào: tài khoản "
+                                      f"{user.name} không có gì để xuất bản.", "xuất bản")
+            if await ui.call(current_number, ui.app) is None:
+                raise Forbidden(user, "Chưa có bản xuất bản nào đang phát: quản trị viên xuất "
+                                      "bản lần đầu cho cả tỉnh.", "xuất bản")
         try:
             number, changes = await ui.call(publish, ui.app, note=note, codes=codes)
         except BroadcasterError as exc:
@@ -147,7 +156,8 @@ def routes(router: APIRouter, ui: UI) -> None:
         user = await ui.editor(request)
         await ui.form(request)
         if user.role != "admin":
-            raise Refused(403, "Chỉ quản trị viên được khôi phục một bản xuất bản cũ.")
+            raise Forbidden(user, "Chỉ quản trị viên được khôi phục một bản xuất bản cũ.",
+                            f"bản {number}")
         try:
             new = await ui.call(rollback, ui.app, number)
         except BroadcasterError as exc:
@@ -199,8 +209,8 @@ def routes(router: APIRouter, ui: UI) -> None:
                                                     "repeat", "every")}
         targets = await ui.call(announce_targets, user)
         if values["target"] not in {code for code, _ in targets}:
-            raise Refused(403, f"Tài khoản {user.name} không được phát thông báo tới "
-                               f"{values['target'] or '(chưa chọn)'}.")
+            raise Forbidden(user, f"Tài khoản {user.name} không được phát thông báo tới "
+                                  f"{values['target'] or '(chưa chọn)'}.", "thông báo")
         if values["priority"] == "emergency" and form.get("confirm") != "yes":
             return ui.page(request, "announce.html", user, form=values, names=ANNOUNCE_NAMES,
                            targets=targets, confirm=True)

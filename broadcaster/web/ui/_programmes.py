@@ -1,7 +1,9 @@
 """Programmes: compose one from documents, jingles/tones and text, save it, and listen to it.
 
 Saving goes through :func:`broadcaster.programme.save_programme` (the function the schedule
-files use); listening builds the programme with ``App.builder`` for the loudspeaker profile,
+files use). A programme is shared: its owner group's editors (and admins) change it, the others
+read it; one made by the schedule files or by announce is changed there, not here. Listening
+builds the programme with ``App.builder`` for the loudspeaker profile,
 as the planner does for a loudspeaker station, and plays its first part from ``/media/``.
 """
 
@@ -19,22 +21,24 @@ from starlette.responses import Response
 
 from broadcaster.app import App
 from broadcaster.audit import record
+from broadcaster.codes import CodeError, check_code
 from broadcaster.db import transaction
-from broadcaster.db.models import Clip, Station
+from broadcaster.db.models import Clip, Origin, Programme, Station
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError, InputError, NotFound
+from broadcaster.origins import OriginConflict
 from broadcaster.programme import (
     ITEM_KINDS,
     ItemDef,
     ProgrammeDef,
     asset_names,
     get_programme,
-    list_programmes,
     parse_item,
     save_programme,
 )
-from broadcaster.stations import CODE_RE
-from broadcaster.web.ui._core import UI
+from broadcaster.users import Operator, editable_owners, may_edit_owned, owner_for
+from broadcaster.web.ui._core import UI, Forbidden
+from broadcaster.web.ui._owners import access, code_refused, origin_refused, owner_text
 
 LISTEN_PROFILE = "loudspeaker"
 BLANK_ROWS = 4
@@ -71,9 +75,7 @@ def programme_from_form(form: Any) -> ProgrammeDef:
     title = str(form.get("title", "")).strip()
     if not code:
         raise InputError("hãy đặt mã cho chương trình")
-    if not CODE_RE.match(code):
-        raise InputError(f"mã chương trình {code!r} chỉ gồm chữ không dấu, số, '.', '_' hoặc "
-                         "'-', bắt đầu bằng chữ hoặc số")
+    check_code(code, "programme")   # CodeError: the route answers 400
     if not title:
         raise InputError("hãy đặt tên cho chương trình")
     items = []
@@ -109,12 +111,22 @@ def listen(app: App, code: str) -> Listening:
     return Listening(built.duration, len(built.parts), first)
 
 
-def save(app: App, user: str, programme: ProgrammeDef) -> str:
-    """Save ``programme`` and write the audit log; 'added', 'changed' or 'unchanged'."""
+def save(app: App, user: Operator, programme: ProgrammeDef) -> str:
+    """Save ``programme`` for ``user`` and write the audit log; 'added', 'changed' or
+    'unchanged'. A shared programme ``user`` may not change is refused (:class:`Forbidden`),
+    one made by the files or announce too (:class:`OriginConflict`); a new one belongs to
+    the user's group."""
     with transaction(app.sessions) as session:
-        _, status = save_programme(session, programme)
+        row = session.scalar(select(Programme).where(Programme.code == programme.code))
+        if row is not None and not may_edit_owned(session, user, row.owner_group):
+            raise Forbidden(user, f"Tài khoản {user.name} không được sửa chương trình "
+                                  f"{programme.code}: chương trình dùng chung này do "
+                                  f"{owner_text(row.owner_group)} quản lý; bạn chỉ xem được.",
+                            f"chương trình {programme.code}")
+        _, status = save_programme(session, programme, origin=Origin.UI.value,
+                                   owner_group=owner_for(user))
         if status != "unchanged":
-            record(session, user, "sửa chương trình", f"chương trình {programme.code}",
+            record(session, user.name, "sửa chương trình", f"chương trình {programme.code}",
                    f"{status}: {programme.title}; " + ", ".join(
                        f"{i.kind}:{item_value(i)[:40]}" for i in programme.items)[:900])
     return status
@@ -130,17 +142,21 @@ def duration_text(span: timedelta) -> str:
     return f"{minutes} phút {seconds:02d} giây"
 
 
-def _load(ui: UI, code: str | None) -> dict[str, Any]:
+def _load(ui: UI, code: str | None, user: Operator) -> dict[str, Any]:
     with ui.app.sessions() as session:
-        programmes = list_programmes(session)
+        rows = list(session.scalars(select(Programme).order_by(Programme.code)))
+        owners = editable_owners(session, user)
         documents = [(d.key, d.title) for d in list_documents(session)]
+    programmes = [ProgrammeDef.from_json(r.definition) for r in rows]
+    rights = {r.code: access(r.owner_group, r.origin, owners, user.can_edit) for r in rows}
     current = next((p for p in programmes if p.code == code), None) if code else None
     if code and current is None:
         raise NotFound(f"không có chương trình mã {code!r}")
-    rows: Sequence[tuple[str, str]] = [(i.kind, item_value(i)) for i in current.items] \
+    rows_shown: Sequence[tuple[str, str]] = [(i.kind, item_value(i)) for i in current.items] \
         if current else []
     return {"programmes": programmes, "documents": documents, "assets": assets(ui.app),
-            "current": current, "rows": [*rows, *[("jingle", "")] * BLANK_ROWS]}
+            "current": current, "access": rights,
+            "rows": [*rows_shown, *[("jingle", "")] * BLANK_ROWS]}
 
 
 def routes(router: APIRouter, ui: UI) -> None:
@@ -149,7 +165,7 @@ def routes(router: APIRouter, ui: UI) -> None:
     async def show(request: Request, code: str | None, **extra: Any) -> Response:
         user = await ui.user(request)
         try:
-            data = await ui.call(_load, ui, code)
+            data = await ui.call(_load, ui, code, user)
         except NotFound:
             return ui.redirect(request, "/ui/chuong-trinh",
                                f"Không có chương trình mã {code}.")
@@ -170,7 +186,11 @@ def routes(router: APIRouter, ui: UI) -> None:
         form = await ui.form(request)
         try:
             programme = programme_from_form(form)
-            status = await ui.call(save, ui.app, user.name, programme)
+            status = await ui.call(save, ui.app, user, programme)
+        except CodeError as exc:
+            raise code_refused(exc) from None
+        except OriginConflict as exc:
+            raise origin_refused(exc) from None
         except BroadcasterError as exc:
             return ui.redirect(request, "/ui/chuong-trinh", f"Không lưu được: {exc}")
         return ui.redirect(request, f"/ui/chuong-trinh/{programme.code}",

@@ -11,25 +11,29 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from broadcaster.audit import record
+from broadcaster.codes import CodeError, check_code
 from broadcaster.db import transaction
 from broadcaster.db.models import (
     Clip,
     Document,
     DocumentRevision,
     Entry,
+    Origin,
     Programme,
     utcnow,
 )
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.localtime import LOCAL
+from broadcaster.origins import OriginConflict, may_remove
 from broadcaster.schedule.spec import PRIORITIES, EntrySpec
 from broadcaster.schedule.sync import remove_entry, save_entry
 from broadcaster.users import Operator, may_edit_entry, may_edit_target, targets
 from broadcaster.web.ui import _speech
 from broadcaster.web.ui._calendar import RRULE_DAYS, WEEKDAYS, monday_of, week
 from broadcaster.web.ui._conflicts import KIND_NAMES, plan_week
-from broadcaster.web.ui._core import UI, Refused
+from broadcaster.web.ui._core import UI, Forbidden, Refused
+from broadcaster.web.ui._owners import ORIGIN_NAMES, code_refused, origin_refused
 
 PRIORITY_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
 
@@ -68,14 +72,18 @@ def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
     if priority not in PRIORITIES:
         raise InputError(f"mức ưu tiên {priority!r} không hợp lệ")
     programme = str(form.get("programme", "")).strip() or None
+    if not code:
+        raise InputError("hãy đặt mã cho mục lịch")
+    check_code(code, "entry")   # CodeError: the route answers 400
     clip = None
     document = str(form.get("document", "")).strip()
     if document and not programme:
+        if not document.isascii() or not document.isdigit() or len(document) > 18:
+            raise Refused(400, f"Văn bản {document[:40]!r} không hợp lệ: hãy chọn một văn bản "
+                               "trong danh sách.")
         clip = _speech.latest_clip(ui.app, int(document)).sha256
     if not programme and not clip:
         raise InputError("hãy chọn một văn bản hoặc một chương trình")
-    if not code:
-        raise InputError("hãy đặt mã cho mục lịch")
     days = [d for d in form.getlist("days") if d in RRULE_DAYS]
     try:
         if days:
@@ -106,9 +114,13 @@ def routes(router: APIRouter, ui: UI) -> None:
         monday = monday_of(day)
         data = await ui.call(_calendar, ui, target, monday)
         targets = await ui.call(_targets, ui, user)
+        mine = {t.code for t in targets["groups"] + targets["stations"] if t.editable}
+        removable = {e.code for e in data["entries"] if user.can_edit and e.target in mine
+                     and may_remove(e.origin, Origin.UI.value)}
         return ui.page(request, "schedule.html", user, target=target, monday=monday,
                        weekdays=list(zip(RRULE_DAYS, WEEKDAYS, strict=True)),
-                       priorities=PRIORITY_NAMES, **data, **targets)
+                       priorities=PRIORITY_NAMES, removable=removable,
+                       origin_names=ORIGIN_NAMES, **data, **targets)
 
     @router.post("/lich-phat")
     async def save(request: Request) -> Response:
@@ -119,12 +131,13 @@ def routes(router: APIRouter, ui: UI) -> None:
             spec = _entry_from_form(ui, form)
             with transaction(ui.app.sessions) as session:
                 if not may_edit_target(session, user, spec.target):
-                    raise Refused(403, f"Tài khoản {user.name} không được xếp lịch cho "
-                                       f"{spec.target}.")
+                    raise Forbidden(user, f"Tài khoản {user.name} không được xếp lịch cho "
+                                          f"{spec.target}.", f"mục {spec.id}")
                 if session.scalar(select(Entry).where(Entry.code == spec.id)) is not None \
                         and not may_edit_entry(session, user, spec.id):
-                    raise Refused(403, f"Tài khoản {user.name} không được sửa mục {spec.id}.")
-                status = save_entry(session, spec)
+                    raise Forbidden(user, f"Tài khoản {user.name} không được sửa mục "
+                                          f"{spec.id}.", f"mục {spec.id}")
+                status = save_entry(session, spec, origin=Origin.UI.value)
                 record(session, user.name, "sửa lịch phát", f"mục {spec.id}",
                        f"{status}: {spec.target}, {spec.start_at or spec.start_time} "
                        f"{spec.rrule or ''} ({spec.priority})")
@@ -132,6 +145,10 @@ def routes(router: APIRouter, ui: UI) -> None:
 
         try:
             status = await ui.call(run)
+        except CodeError as exc:
+            raise code_refused(exc) from None
+        except OriginConflict as exc:
+            raise origin_refused(exc) from None
         except BroadcasterError as exc:
             return ui.redirect(request, "/ui/lich-phat", f"Không lưu được: {exc}")
         names = {"added": "Đã thêm", "changed": "Đã sửa", "unchanged": "Không đổi"}
@@ -145,15 +162,21 @@ def routes(router: APIRouter, ui: UI) -> None:
         form = await ui.form(request)
         code = str(form.get("code", ""))
 
-        def run() -> None:
+        def run() -> str:
             with transaction(ui.app.sessions) as session:
                 if not may_edit_entry(session, user, code):
-                    raise Refused(403, f"Tài khoản {user.name} không được xóa mục {code}.")
-                remove_entry(session, code)
+                    raise Forbidden(user, f"Tài khoản {user.name} không được xóa mục {code}.",
+                                    f"mục {code}")
+                made = remove_entry(session, code, origin=Origin.UI.value)
                 record(session, user.name, "xóa mục lịch", f"mục {code}")
+            return made
 
         try:
-            await ui.call(run)
+            made = await ui.call(run)
+        except OriginConflict as exc:
+            raise origin_refused(exc) from None
         except BroadcasterError as exc:
             return ui.redirect(request, "/ui/lich-phat", f"Không xóa được: {exc}")
-        return ui.redirect(request, "/ui/lich-phat", f"Đã xóa mục {code}.")
+        again = " Mục này do tệp lịch tạo ra: lần chạy “schedule apply” tới sẽ thêm lại nếu " \
+            "tệp vẫn còn nó." if made == Origin.FILE.value else ""
+        return ui.redirect(request, "/ui/lich-phat", f"Đã xóa mục {code}.{again}")

@@ -1,8 +1,9 @@
 """The document side of the UI: upload, speak, and the operators' "đọc là" lexicon.
 
 Readings added in the UI go to HOME/lexicon-ui.tsv (``written<TAB>spoken``), merged over the
-configured lexicon when the UI speaks a document. Add that file to the ``lexicon`` setting to
-make the daemon and the CLI read the same way.
+configured lexicon when the UI speaks a document; they apply to the whole province, so only
+admins add them. Add that file to the ``lexicon`` setting to make the daemon and the CLI read
+the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from broadcaster.speech import text_request
 from broadcaster.text import Lexicon
 from broadcaster.text.lexicon import parse_lines
 from broadcaster.text.normalize import normalize
+from broadcaster.users import Operator, may_edit_owned, may_edit_readings, owner_for
+from broadcaster.web.ui._core import Forbidden
+from broadcaster.web.ui._owners import owner_text
 
 UI_LEXICON = "lexicon-ui.tsv"
 
@@ -49,8 +53,14 @@ def lexicon(app: App) -> Lexicon:
     return app.lexicon.merged(Lexicon.from_file(path)) if path.is_file() else app.lexicon
 
 
-def add_reading(app: App, written: str, spoken: str) -> None:
-    """Add (or replace) ``written`` read as ``spoken`` in HOME/lexicon-ui.tsv."""
+def add_reading(app: App, written: str, spoken: str, user: Operator) -> None:
+    """Add (or replace) ``written`` read as ``spoken`` in HOME/lexicon-ui.tsv. The readings
+    change how every document of the province is spoken: admins only (else
+    :class:`Forbidden`)."""
+    if not may_edit_readings(user):
+        raise Forbidden(user, f"Tài khoản {user.name} không được thêm cách đọc: cách đọc áp "
+                              "dụng cho mọi văn bản của cả tỉnh, chỉ quản trị viên được thêm.",
+                        f"cách đọc {written.strip()[:100]}")
     written, spoken = written.strip(), " ".join(spoken.split())
     if not written or not spoken or "\t" in written or "\n" in written:
         raise InputError("cần cả chữ viết và cách đọc (không có dấu tab)")
@@ -62,8 +72,10 @@ def add_reading(app: App, written: str, spoken: str) -> None:
     atomic_write_bytes(path, "".join(f"{w}\t{s}\n" for w, s in entries.items()).encode())
 
 
-def upload(app: App, filename: str, data: bytes) -> AddResult:
-    """Store an uploaded .txt/.md/.docx file as a document (or a new revision)."""
+def upload(app: App, filename: str, data: bytes, user: Operator) -> AddResult:
+    """Store an uploaded .txt/.md/.docx file as a document of ``user``'s group, or as a new
+    revision of a document ``user`` may change (else :class:`Forbidden`: a shared document
+    belongs to its owner group, or to the admins)."""
     name = Path(filename or "").name
     suffix = Path(name).suffix.lower()
     if suffix not in FORMATS:
@@ -73,7 +85,15 @@ def upload(app: App, filename: str, data: bytes) -> AddResult:
         path.write_bytes(data)
         parsed = read_document(path, app.config.max_document_bytes)
     with transaction(app.sessions) as session:
-        return add_document(session, parsed)
+        found = session.execute(select(Document.owner_group)
+                                .where(Document.key == parsed.key)).first()
+        owner = found[0] if found else None
+        if found is not None and not may_edit_owned(session, user, owner):
+            raise Forbidden(user, f"Tài khoản {user.name} không được tải phiên bản mới của văn "
+                                  f"bản {parsed.key}: văn bản dùng chung này do "
+                                  f"{owner_text(owner)} quản lý; bạn chỉ xem được.",
+                            f"văn bản {parsed.key}")
+        return add_document(session, parsed, owner_group=owner_for(user))
 
 
 def speak(app: App, ref: int | str) -> Clip:
