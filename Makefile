@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test tools lint bench clean
+.PHONY: run test test-hours tools lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,17 +20,32 @@ run: $(STAMP)
 test: $(STAMP) tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Programs the tests drive that no wheel ships: a real player (mpv) for the M3U8 test.
-# Installed from Debian when running as root (CI); otherwise named in a clear error.
-TOOLS := mpv chromium
+# The suite again under a fake clock (libfaketime) starting at four local hours
+# (Asia/Ho_Chi_Minh), to prove that no test depends on the hour: SQLite only (the hour does not
+# depend on the database, and the PostgreSQL server's clock cannot be faked), without the
+# browser tests (Chromium loads no page under libfaketime) and without the text, speech and
+# media stages, which never read the clock (tests/test_run_at_hours.py checks that they do
+# not). See tests/run_at_hours.py.
+HOURS ?= 00:30 06:59 16:30 23:59
+HOURS_ARGS ?= -q -p no:cacheprovider --ignore=tests/ui --ignore=tests/text \
+  --ignore=tests/speech --ignore=tests/media --ignore=tests/test_audio_assets.py
+test-hours: $(STAMP) tools
+	BROADCASTER_TEST_DATABASES=sqlite $(BIN)/python tests/run_at_hours.py \
+	  $(addprefix --at ,$(HOURS)) -- $(HOURS_ARGS) $(PYTEST_ARGS)
+
+# Programs the tests drive that no wheel ships, as command:Debian package: a real player (mpv)
+# for the M3U8 test, chromium for the web UI, the XMLTV project's validator, and libfaketime
+# for test-hours. Installed from Debian when running as root (CI); otherwise named in an error.
+TOOLS := mpv:mpv chromium:chromium tv_validate_file:xmltv-util faketime:faketime
 tools:
-	@for tool in $(TOOLS); do command -v $$tool >/dev/null && continue; \
+	@for pair in $(TOOLS); do tool=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$tool >/dev/null && continue; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing $$tool (Debian package) for the tests"; \
-	    export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q $$tool >/dev/null \
-	      || { apt-get update -q >/dev/null && apt-get install -y -q $$tool >/dev/null; } \
+	    echo "installing $$pkg (Debian package) for the tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q $$pkg >/dev/null \
+	      || { apt-get update -q >/dev/null && apt-get install -y -q $$pkg >/dev/null; } \
 	      || exit 1; \
-	  else echo "make test needs $$tool: run 'sudo apt-get install $$tool'"; exit 1; fi; done
+	  else echo "make test needs $$tool: run 'sudo apt-get install $$pkg'"; exit 1; fi; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check broadcaster tests benchmarks audio

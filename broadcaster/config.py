@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster.errors import ConfigError
+from broadcaster.xmltv_ids import DEFAULT_DOMAIN, is_dns_name, parse_overrides
 
 ENV_PREFIX = "BROADCASTER_"
 CONFIG_FILE = "broadcaster.toml"
@@ -74,6 +75,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("station_burst", int, 20, "Requests a station may make at once before 429."),
     Setting("max_body_bytes", int, 262_144, "Largest request body accepted (413 beyond)."),
     Setting("shutdown_grace_s", float, 10.0, "On SIGTERM, seconds to finish open requests."),
+    Setting("xmltv_domain", str, DEFAULT_DOMAIN,
+            "DNS domain naming channels in XMLTV (RFC 2838): PTTH-BS is ptth-bs.DOMAIN."),
+    Setting("xmltv_ids", str, "",
+            "XMLTV ids given per channel: CODE=id pairs separated by commas."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -161,6 +166,8 @@ class Config:
     station_burst: int = 20
     max_body_bytes: int = 262_144
     shutdown_grace_s: float = 10.0
+    xmltv_domain: str = DEFAULT_DOMAIN
+    xmltv_ids: str = ""
     profiles: Mapping[str, Profile] = field(default_factory=lambda: dict(BUILTIN_PROFILES))
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -196,6 +203,11 @@ class Config:
     def lexicon_paths(self) -> tuple[Path, ...]:
         """Operator lexicon files, in override order."""
         return tuple(Path(p) for p in self.lexicon.split(":") if p)
+
+    @property
+    def xmltv_id_overrides(self) -> dict[str, str]:
+        """The ``xmltv_ids`` setting as {station code: XMLTV channel id}."""
+        return parse_overrides(self.xmltv_ids)
 
     def get_profile(self, name: str | None = None) -> Profile:
         """The named profile (default: the configured one); unknown names list the valid ones."""
@@ -281,6 +293,7 @@ def _validate(cfg: Config) -> None:
         if getattr(cfg, name) <= 0:
             raise ConfigError(f"setting {name!r} must be greater than 0, "
                               f"got {getattr(cfg, name)!r}")
+    _validate_xmltv(cfg)
     cfg.get_profile()
     for p in cfg.profiles.values():
         if p.format not in ("mp3", "ogg", "opus", "wav", "m4a"):
@@ -290,6 +303,18 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"profile {p.name!r}: loudness_lufs must be between -40 and -5")
         if not 0.5 <= p.rate <= 2.0:
             raise ConfigError(f"profile {p.name!r}: rate must be between 0.5 and 2.0")
+
+
+def _validate_xmltv(cfg: Config) -> None:
+    if not is_dns_name(cfg.xmltv_domain):
+        src = cfg.sources.get("xmltv_domain", "default")
+        raise ConfigError(f"{src}: setting 'xmltv_domain' must be a lowercase DNS name such as "
+                          f"binhson.gov.vn, got {cfg.xmltv_domain!r}")
+    try:
+        parse_overrides(cfg.xmltv_ids)
+    except ValueError as exc:
+        src = cfg.sources.get("xmltv_ids", "default")
+        raise ConfigError(f"{src}: setting 'xmltv_ids': {exc}") from None
 
 
 def load_config(

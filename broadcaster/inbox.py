@@ -4,7 +4,9 @@ Operators (or another system) copy ``.txt``, ``.md`` or ``.docx`` files into HOM
 scan stores each file that is new or changed since the last scan as a document revision (the
 same bytes are a no-op, so a restart that scans everything again stores nothing twice) and
 renders its clip for every output profile stations use. A file still being copied (modified in
-the last ``settle_s`` seconds) waits for the next scan. A bad file is logged with its name and
+the last ``settle_s`` seconds) waits for the next scan; one whose modification time is ahead of
+this host's clock (a share written by a host whose clock is ahead) is taken once it has stayed
+unchanged for ``settle_s`` seconds between scans. A bad file is logged with its name and
 skipped until it changes; an engine failure is retried at the next scan.
 """
 
@@ -52,6 +54,7 @@ class Inbox:
         self.settle_s = settle_s
         self.clock = clock
         self._seen: dict[Path, tuple[int, int]] = {}
+        self._future: dict[Path, tuple[tuple[int, int], float]] = {}  # mark, first seen at
 
     def candidates(self) -> list[Path]:
         """Files that look like summaries, oldest first."""
@@ -73,13 +76,25 @@ class Inbox:
             except FileNotFoundError:
                 continue
             mark = (info.st_mtime_ns, info.st_size)
-            if self._seen.get(path) == mark or self.clock() - info.st_mtime < self.settle_s:
+            if self._seen.get(path) == mark or not self._settled(path, mark, info.st_mtime):
                 continue
             result = self._take(path)
             if result.outcome != "retry":
                 self._seen[path] = mark
             results.append(result)
         return results
+
+    def _settled(self, path: Path, mark: tuple[int, int], mtime: float) -> bool:
+        """Unchanged for ``settle_s``: by its modification time, or, when that is ahead of the
+        clock, by how long this scanner has seen the same time and size."""
+        now = self.clock()
+        if now >= mtime:
+            return now - mtime >= self.settle_s
+        seen = self._future.get(path)
+        if seen is None or seen[0] != mark:
+            self._future[path] = (mark, now)
+            return False
+        return now - seen[1] >= self.settle_s
 
     def _profiles(self) -> list[str]:
         with self.app.sessions() as session:

@@ -18,6 +18,15 @@ from broadcaster.publish.publication import PublishError, station_file
 from tests.publish.test_publication import SCHEDULE
 
 TEXT = "Thông báo: chiều nay 15 giờ có cắt điện để sửa đường dây, bà con chú ý."
+# A Tuesday morning: no evening bulletin that day (MO,TH) and the 06:00 one already aired.
+TUESDAY_10 = datetime(2030, 3, 5, 10, 0, tzinfo=LOCAL).astimezone(UTC)
+
+
+def tomorrow_at(hour: int) -> datetime:
+    """``hour`` o'clock tomorrow, local: inside the 48 hours a CLI publication covers, whatever
+    the hour of the real clock (the CLI has no clock of its own to inject)."""
+    today = datetime.now(LOCAL).date() + timedelta(days=1)
+    return datetime(today.year, today.month, today.day, hour, tzinfo=LOCAL)
 
 
 @pytest.fixture
@@ -37,7 +46,9 @@ def playlist(home: Path, code: str) -> dict:  # type: ignore[type-arg]
 def test_emergency_now_reaches_only_its_commune(province) -> None:  # type: ignore[no-untyped-def]
     home = province.home
     before = {c: station_file(home / "publications", c, "playlist.json").read_bytes() for c in ("HOALOC-01", "PTTH-BS")}
+    asked = datetime.now(UTC)
     done = province("announce", TEXT, "--to", "BS-TANTIEN", "--now", "--priority", "emergency")
+    answered = datetime.now(UTC)
     number = int(done.stdout.strip())
     assert "1 station(s)" in done.stderr and "publication 2" in done.stderr
     items = playlist(home, "TANTIEN-01")["items"]
@@ -45,7 +56,9 @@ def test_emergency_now_reaches_only_its_commune(province) -> None:  # type: igno
     assert len(mine) == 1 and mine[0]["priority"] == "emergency"
     assert mine[0]["title"] == f"Thông báo khẩn cấp số {number}"
     start = datetime.fromisoformat(mine[0]["start"])
-    assert timedelta(0) < start - datetime.now(UTC) < timedelta(seconds=4)  # the lead
+    # The lead: 3 s after the announcement was spoken and built, which happened between the
+    # command's start and its end (bounded by both, not by how quick this machine is).
+    assert asked + timedelta(seconds=3) < start <= answered + timedelta(seconds=4)
     # Spoken with the alarm tone first: longer than the 3 s tone.
     assert mine[0]["media"]["duration_ms"] > 3000 + 3000
     for code, data in before.items():  # carried over byte for byte
@@ -53,9 +66,11 @@ def test_emergency_now_reaches_only_its_commune(province) -> None:  # type: igno
 
 
 def test_repeat_every_and_cancel(province) -> None:  # type: ignore[no-untyped-def]
-    at = (datetime.now(UTC) + timedelta(hours=1)).astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+    # Tomorrow 10:00, 10:03, 10:06: one session with the broadcast rules of the communes
+    # (at most 3 sessions a day, 05:00-21:00), whatever the hour and the day of the week.
+    at = tomorrow_at(10).strftime("%Y-%m-%d %H:%M")
     out = province("announce", TEXT, "--to", "BS-XA", "--at", at, "--repeat", "3",
-                   "--every", "20", "--priority", "normal", "--json").stdout
+                   "--every", "3", "--priority", "normal", "--json").stdout
     made = json.loads(out)
     assert made["airings"] == 3 and made["stations"] == 2
     for code in ("TANTIEN-01", "HOALOC-01"):
@@ -64,7 +79,7 @@ def test_repeat_every_and_cancel(province) -> None:  # type: ignore[no-untyped-d
         assert len(starts) == 3
         gaps = {datetime.fromisoformat(b) - datetime.fromisoformat(a)
                 for a, b in itertools.pairwise(starts)}
-        assert gaps == {timedelta(minutes=20)}
+        assert gaps == {timedelta(minutes=3)}
     assert not [i for i in playlist(province.home, "PTTH-BS")["items"]
                 if i["id"].startswith(made["programme"])]
     province("announce", "--cancel", str(made["id"]))
@@ -75,7 +90,7 @@ def test_repeat_every_and_cancel(province) -> None:  # type: ignore[no-untyped-d
 
 
 def test_until_limits_the_airings(app: App, province) -> None:  # type: ignore[no-untyped-def]
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = TUESDAY_10
     made = announce(app, AnnouncementRequest(TEXT, "TANTIEN-01", "high", now + timedelta(hours=2),
                                              repeat=10, every_minutes=30,
                                              until=now + timedelta(hours=3, minutes=10)), now)
@@ -100,10 +115,9 @@ def test_bad_requests_store_nothing(app: App, province, kwargs, error, words) ->
 
 def test_an_announcement_that_cannot_be_published_leaves_nothing(app: App, province) -> None:  # type: ignore[no-untyped-def]
     # 23:30 is outside the communes' allowed hours (05:00-21:00): only emergencies may air then.
-    late = (datetime.now(UTC).astimezone(LOCAL) + timedelta(days=1)).replace(
-        hour=23, minute=30, second=0, microsecond=0)
+    late = TUESDAY_10 + timedelta(hours=13, minutes=30)
     with pytest.raises(PublishError, match="outside the allowed hours"):
-        announce(app, AnnouncementRequest(TEXT, "BS-TANTIEN", "high", late))
+        announce(app, AnnouncementRequest(TEXT, "BS-TANTIEN", "high", late), TUESDAY_10)
     with app.sessions() as session:
         assert session.scalars(select(Announcement)).all() == []
         assert session.scalars(select(Entry).where(Entry.code.like("thong-bao-%"))).all() == []
@@ -111,7 +125,7 @@ def test_an_announcement_that_cannot_be_published_leaves_nothing(app: App, provi
                                ).all() == []
     # Later publications are not blocked by it; an emergency may air then.
     province("publish", "--days", "2")
-    made = announce(app, AnnouncementRequest(TEXT, "BS-TANTIEN", "emergency", late))
+    made = announce(app, AnnouncementRequest(TEXT, "BS-TANTIEN", "emergency", late), TUESDAY_10)
     assert any(i["id"].startswith(f"thong-bao-{made.id}@")
                for i in playlist(province.home, "TANTIEN-01")["items"])
 

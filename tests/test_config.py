@@ -60,11 +60,25 @@ def test_profiles_override_and_add(tmp_path: Path) -> None:
     ('[profiles.radio]\nrate = true\n', {}, "field 'rate' must be float"),
     ('[profiles.radio]\nloudness_lufs = -2\n', {}, "loudness_lufs must be between"),
     ('x = [\n', {}, "not valid TOML"),
+    ('xmltv_domain = "BinhSon_Radio.vn"\n', {}, "'xmltv_domain' must be a lowercase DNS name"),
+    ('', {"BROADCASTER_XMLTV_DOMAIN": "-bad-.vn"},
+     "environment BROADCASTER_XMLTV_DOMAIN: setting 'xmltv_domain'"),
+    ('xmltv_ids = "PTTH-BS"\n', {}, "'xmltv_ids': 'PTTH-BS' is not CODE=id"),
+    ('xmltv_ids = "PTTH-BS=PTTH-BS"\n', {}, "'PTTH-BS' is not an XMLTV channel id"),
+    ('xmltv_ids = "A=a.vn, A=b.vn"\n', {}, "station A is given twice"),
 ])
 def test_bad_values_name_the_setting(tmp_path: Path, body: str, env: dict[str, str],
                                      message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, body), env=env)
+
+
+def test_xmltv_ids_per_channel(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, 'xmltv_domain = "binhson.example"\n'
+                                      'xmltv_ids = "PTTH-BS = vov.binhson.gov.vn, TH-BS=th.vn,"\n'),
+                      env={})
+    assert cfg.xmltv_domain == "binhson.example"
+    assert cfg.xmltv_id_overrides == {"PTTH-BS": "vov.binhson.gov.vn", "TH-BS": "th.vn"}
 
 
 def test_missing_explicit_config_file(tmp_path: Path) -> None:

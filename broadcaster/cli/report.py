@@ -38,13 +38,17 @@ def report() -> None:
               "day. Default: now.")
 @click.option("--programme", metavar="CODE", help="Only this programme (default: everything).")
 @click.option("--group", metavar="G", help="Only stations in this group or below it.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
+              help="Output format (default: table).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (--format json).")
 @pass_ctx
 def report_coverage(ctx: Context, since: str | None, until: str | None, programme: str | None,
-                    group: str | None, fmt: str) -> None:
+                    group: str | None, fmt: str | None, as_json: bool) -> None:
     """Per station and per group: expected, received (publication held) and played, for the
     period [--since, --until) in Asia/Ho_Chi_Minh time."""
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} ask for two formats; give one")
+    fmt = "json" if as_json else fmt or "table"
     start, end = parse_period(since, until)
     result = coverage(ctx.app, start, end, programme, group)
     if fmt == "json":

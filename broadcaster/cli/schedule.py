@@ -220,33 +220,45 @@ def schedule_show(ctx: Context, code: str, day: datetime | None, as_json: bool) 
 @click.option("--diff", "show_diff", is_flag=True, help="Only show what would change for whom.")
 @click.option("--rollback", type=int, metavar="N", help="Publish publication N again.")
 @click.option("--note", default="", help="A note stored with the publication.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_ctx
 def publish_cmd(ctx: Context, days: float | None, show_diff: bool, rollback: int | None,
-                note: str) -> None:
+                note: str, as_json: bool) -> None:
     """Resolve the window into an immutable, numbered publication (or --diff, --rollback)."""
 
     app = ctx.app
     if rollback is not None:
         number = roll(app, rollback)
-        click.echo(f"publication {number} published (the content of publication {rollback})")
+        if as_json:
+            echo_json({"publication": number, "rollback_of": rollback})
+        else:
+            click.echo(f"publication {number} published (the content of publication "
+                       f"{rollback})")
         return
     window = timedelta(days=days) if days else timedelta(hours=ctx.config.publish_window_hours)
     if show_diff:
         now = datetime.now().astimezone()
-        for change in diff(app, plan_all(app, now, now + window)):
-            _echo_change(change)
+        changes = diff(app, plan_all(app, now, now + window))
+        _echo_changes(changes, None, as_json)
         return
     number, changes = publish(app, window=window, note=note)
+    _echo_changes(changes, number, as_json)
+
+
+def _echo_changes(changes: list[Any], number: int | None, as_json: bool) -> None:
+    """What changed for whom, and the publication made (none for --diff)."""
+    if as_json:
+        echo_json({"publication": number, "changes": [
+            {"code": c.code, "status": c.status, "added": list(c.added),
+             "removed": list(c.removed)} for c in changes]})
+        return
     for change in changes:
-        _echo_change(change)
-    click.echo(f"publication {number} published")
-
-
-def _echo_change(change: Any) -> None:
-    detail = ""
-    if change.added or change.removed:
-        detail = f" (+{len(change.added)} -{len(change.removed)} items)"
-    click.echo(f"{change.status:<10} {change.code}{detail}")
+        detail = ""
+        if change.added or change.removed:
+            detail = f" (+{len(change.added)} -{len(change.removed)} items)"
+        click.echo(f"{change.status:<10} {change.code}{detail}")
+    if number is not None:
+        click.echo(f"publication {number} published")
 
 
 @main.command("publications", short_help="List publications.")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import icalendar
 from lxml import etree
 
+from broadcaster import xmltv_ids
 from broadcaster.errors import InputError
 from broadcaster.localtime import PRIORITIES
 
@@ -329,31 +330,38 @@ def _programme(channel: str, item: PlaylistItem, zone: ZoneInfo) -> Any:
 
 
 def xmltv(channels: Sequence[tuple[StationInfo, Sequence[PlaylistItem]]],
-          generated_at: datetime) -> bytes:
+          generated_at: datetime, channel_ids: Mapping[str, str] | None = None) -> bytes:
     """An XMLTV guide for the given channels: every ``<channel>``, then every ``<programme>``.
 
-    The channel id is the station code. Times are the station's wall clock with its offset
-    (``20260504060000 +0700``). Each programme has a Vietnamese title, its description when
-    there is one, and its priority twice as category: the code (``lang="en"``) and the
-    Vietnamese label (``lang="vi"``). The document names ``xmltv.dtd`` (see ``xmltv_dtd``).
+    A channel's id is its RFC 2838 name from ``channel_ids`` (station code -> id, see
+    ``broadcaster.xmltv_ids``); a code missing there is named under the default domain
+    (``PTTH-BS`` -> ``ptth-bs.broadcaster.invalid``). Times are the station's wall clock with
+    its offset (``20260504060000 +0700``). Each programme has a Vietnamese title, its
+    description when there is one, and its priority twice as category: the code
+    (``lang="en"``) and the Vietnamese label (``lang="vi"``). The document names ``xmltv.dtd``
+    (see ``xmltv_dtd``).
     """
     _aware(generated_at, "XMLTV generated_at")
+    codes = [station.code for station, _ in channels]
+    if len(set(codes)) < len(codes):
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        raise InputError(f"XMLTV: channel {', '.join(twice)} is given twice")
+    try:
+        ids = xmltv_ids.channel_ids(codes, xmltv_ids.DEFAULT_DOMAIN, channel_ids)
+    except ValueError as exc:
+        raise InputError(f"XMLTV: {exc}") from None
     tv = etree.Element("tv", {"date": generated_at.astimezone(UTC).strftime(XMLTV_TIME),
                               "generator-info-name": "broadcaster"})
-    codes: set[str] = set()
     programmes: list[Any] = []
     for station, items in channels:
-        if station.code in codes:
-            raise InputError(f"XMLTV: channel {station.code} is given twice")
-        codes.add(station.code)
         zone = _zone(station)
         where = f"XMLTV channel {station.code}"
         try:
-            channel = etree.SubElement(tv, "channel", {"id": station.code})
+            channel = etree.SubElement(tv, "channel", {"id": ids[station.code]})
             etree.SubElement(channel, "display-name", {"lang": "vi"}).text = station.name
             for item in _ordered(station, items):
                 where = f"XMLTV channel {station.code}, item {item.id}"
-                programmes.append(_programme(station.code, item, zone))
+                programmes.append(_programme(ids[station.code], item, zone))
         except ValueError as exc:  # lxml refuses control characters and the like
             raise InputError(f"{where}: text that XML cannot hold ({exc})") from exc
     tv.extend(programmes)

@@ -42,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from broadcaster import xmltv_ids
 from broadcaster.app import App
 from broadcaster.db import Publication, transaction, utcnow
 from broadcaster.errors import BroadcasterError, NotFound
@@ -61,6 +62,7 @@ __all__ = [
     "DEFAULT_WINDOW",
     "PublishError",
     "StationChange",
+    "channel_ids",
     "check_rules",
     "clean_stale",
     "current_digests",
@@ -213,7 +215,8 @@ def _playlists(plans: Sequence[StationPlan]) -> list[Playlist]:
 
 
 def _station_files(plan: StationPlan, playlist: Playlist, digest: str, number: int,
-                   window: tuple[datetime, datetime], now: datetime) -> dict[str, bytes]:
+                   window: tuple[datetime, datetime], now: datetime,
+                   channel_ids: Mapping[str, str]) -> dict[str, bytes]:
     code = plan.station.code
     files = {
         _path(code, "playlist.json"): playlist.manifest(plan.station, number, window, now,
@@ -222,9 +225,24 @@ def _station_files(plan: StationPlan, playlist: Playlist, digest: str, number: i
     }
     if plan.station.kind in CHANNEL_KINDS:
         # Listings show programmes, not the media parts a programme is made of.
-        files[_path(code, f"{code}.xml")] = xmltv([(plan.station, plan.airings)], now)
+        files[_path(code, f"{code}.xml")] = xmltv([(plan.station, plan.airings)], now,
+                                                  channel_ids)
         files[_path(code, f"{code}.ics")] = icalendar_feed(plan.station, plan.airings)
     return files
+
+
+def channel_ids(app: App, plans: Sequence[StationPlan],
+                carried: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The XMLTV id of every channel (radio, TV) planned or ``carried`` over (index entries
+    with a channel file), from the ``xmltv_domain`` and ``xmltv_ids`` settings; two channels
+    with one id stop the publication."""
+    codes = [p.station.code for p in plans if p.station.kind in CHANNEL_KINDS]
+    codes += [code for code, entry in carried.items() if f"{code}.xml" in entry["files"]]
+    try:
+        return xmltv_ids.channel_ids(codes, app.config.xmltv_domain,
+                                     app.config.xmltv_id_overrides)
+    except ValueError as exc:
+        raise PublishError(f"{exc}; nothing was published") from None
 
 
 def _next_number(app: App) -> int:
@@ -304,11 +322,14 @@ def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT
         if if_changed and in_force is not None \
                 and all(c.status == "unchanged" for c in changes):
             return in_force, changes
+        carried = {code: before[code] for code in set(before) - planned - set(gone)} \
+            if partial else {}
+        ids = channel_ids(app, plans, carried)
         number = _next_number(app)
         files: dict[str, bytes] = {}
         stations: dict[str, Any] = {}
         for plan, playlist, digest in zip(plans, playlists, digests, strict=True):
-            own = _station_files(plan, playlist, digest, number, (start, end), now)
+            own = _station_files(plan, playlist, digest, number, (start, end), now, ids)
             files.update(own)
             stations[plan.station.code] = {
                 "digest": digest, "items": [i.id for i in plan.items],
@@ -317,8 +338,8 @@ def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT
         links: dict[str, str | Path] = {}
         if partial:
             assert in_force is not None
-            for code in sorted(set(before) - planned - set(gone)):
-                stations[code] = _carry(in_force, code, before[code], links, app)
+            for code in sorted(carried):
+                stations[code] = _carry(in_force, code, carried[code], links, app)
         if any(name.startswith("channels/") for name in [*files, *links]):
             files[DTD_PATH] = xmltv_dtd()  # the XMLTV files name it relative to them
         index = {"number": number, "window": {"start": _z(start), "end": _z(end)},

@@ -326,14 +326,14 @@ def test_xmltv_times_and_vietnamese_text(week: list[PlaylistItem]) -> None:
     root = etree.fromstring(xmltv([(STATION, week)], GENERATED))
     assert root.get("date") == "20260503163000 +0000"
     channel = root.find("channel")
-    assert channel is not None and channel.get("id") == "BS-RADIO"
+    assert channel is not None and channel.get("id") == "bs-radio.broadcaster.invalid"
     name = channel.find("display-name")
     assert name is not None and name.text == "Đài Phát thanh Bình Sơn" and name.get("lang") == "vi"
     programmes = root.findall("programme")
     items = sorted(week, key=lambda i: i.start)
     assert len(programmes) == len(items)
     for programme, item in zip(programmes, items, strict=True):
-        assert programme.get("channel") == "BS-RADIO"
+        assert programme.get("channel") == "bs-radio.broadcaster.invalid"
         for attr, when in (("start", item.start), ("stop", item.end)):
             value = programme.get(attr)
             assert re.fullmatch(r"\d{14} \+0700", value), value
@@ -356,11 +356,22 @@ def test_xmltv_several_channels(week: list[PlaylistItem], make_item: Callable[..
     root = etree.fromstring(xmltv([(STATION, week), (tv, [late])], GENERATED))
     assert dtd.validate(root), dtd.error_log.filter_from_errors()
     assert [c.tag for c in root][:2] == ["channel", "channel"]     # channels before programmes
-    assert [c.get("id") for c in root.findall("channel")] == ["BS-RADIO", "BS-TV"]
+    # Channel ids are RFC 2838 names (here under the default domain), never the bare code.
+    assert [c.get("id") for c in root.findall("channel")] == \
+        ["bs-radio.broadcaster.invalid", "bs-tv.broadcaster.invalid"]
     last = root.findall("programme")[-1]
     # Whole seconds: the fraction is dropped; the programme runs past midnight local time.
     assert (last.get("channel"), last.get("start"), last.get("stop")) == (
-        "BS-TV", "20260504234500 +0700", "20260505001500 +0700")
+        "bs-tv.broadcaster.invalid", "20260504234500 +0700", "20260505001500 +0700")
+    named = etree.fromstring(xmltv([(STATION, week), (tv, [late])], GENERATED,
+                                   {"BS-RADIO": "bs-radio.binhson.example",
+                                    "BS-TV": "truyenhinh.binhson.gov.vn"}))
+    assert [c.get("id") for c in named.findall("channel")] == \
+        ["bs-radio.binhson.example", "truyenhinh.binhson.gov.vn"]
+    assert {p.get("channel") for p in named.findall("programme")} == \
+        {"bs-radio.binhson.example", "truyenhinh.binhson.gov.vn"}
+    with pytest.raises(InputError, match="both have the XMLTV channel id"):
+        xmltv([(STATION, week), (tv, [late])], GENERATED, {"BS-TV": "bs-radio.broadcaster.invalid"})
     with pytest.raises(InputError, match="channel BS-TV is given twice"):
         xmltv([(tv, []), (tv, [late])], GENERATED)
     with pytest.raises(InputError, match="item khuya: text that XML cannot hold"):

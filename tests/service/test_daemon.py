@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,8 +82,13 @@ def test_file_lock_is_exclusive(tmp_path: Path) -> None:
 def test_inbox_speaks_new_and_changed_files_once(app: App, tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
-    clock = [time.time() + 60]  # every file has "settled"
-    inbox = Inbox(app, folder, clock=lambda: clock[0])
+    # The inbox compares its clock with the files' mtimes: a minute after the newest file,
+    # every file has "settled" (file times, not the process clock, so that neither the hour
+    # nor a faked clock changes what this test sees).
+    def clock() -> float:
+        return max((p.stat().st_mtime for p in folder.iterdir()), default=0.0) + 60
+
+    inbox = Inbox(app, folder, clock=clock)
     (folder / "thong-bao.txt").write_text("Xin chào bà con. Hôm nay có họp thôn lúc 19 giờ.",
                                           encoding="utf-8")
     (folder / "rong.md").write_text("", encoding="utf-8")
@@ -93,7 +99,7 @@ def test_inbox_speaks_new_and_changed_files_once(app: App, tmp_path: Path) -> No
     assert results["rong.md"].outcome == "failed" and "empty" in results["rong.md"].message
     assert inbox.scan() == []  # nothing changed, nothing read again
     # A fresh scanner (a restart) reads everything again but stores and speaks nothing new.
-    again = Inbox(app, folder, clock=lambda: clock[0])
+    again = Inbox(app, folder, clock=clock)
     assert {r.path.name: r.outcome for r in again.scan()} == {"thong-bao.txt": "unchanged",
                                                              "rong.md": "failed"}
     (folder / "thong-bao.txt").write_text("Xin chào bà con. Họp thôn dời sang 20 giờ.",
@@ -108,10 +114,27 @@ def test_inbox_waits_for_a_file_being_copied(app: App, tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
     (folder / "dang-chep.md").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    now = [time.time()]
+    now = [(folder / "dang-chep.md").stat().st_mtime]  # just written, as far as the disk says
     inbox = Inbox(app, folder, settle_s=2.0, clock=lambda: now[0])
     assert inbox.scan() == []
     now[0] += 3
+    assert [r.outcome for r in inbox.scan()] == ["new"]
+
+
+def test_inbox_takes_a_file_dated_in_the_future(app: App, tmp_path: Path) -> None:
+    """A share written by a host whose clock is an hour ahead (or a faked clock): the file's
+    time stays ahead of ours, and it is taken once it has stayed the same for settle_s."""
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    path = folder / "tuong-lai.md"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    now = [path.stat().st_mtime]
+    os.utime(path, (now[0] + 3600, now[0] + 3600))
+    inbox = Inbox(app, folder, settle_s=2.0, clock=lambda: now[0])
+    assert inbox.scan() == []
+    now[0] += 1
+    assert inbox.scan() == []
+    now[0] += 2
     assert [r.outcome for r in inbox.scan()] == ["new"]
 
 
