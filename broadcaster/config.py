@@ -74,6 +74,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("station_burst", int, 20, "Requests a station may make at once before 429."),
     Setting("max_body_bytes", int, 262_144, "Largest request body accepted (413 beyond)."),
     Setting("shutdown_grace_s", float, 10.0, "On SIGTERM, seconds to finish open requests."),
+    Setting("public_url", str, "", "URL players reach `serve` at (M3U8 media links), e.g. "
+            "https://phatthanh.example.vn; empty: the address a request came in on."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -161,6 +163,7 @@ class Config:
     station_burst: int = 20
     max_body_bytes: int = 262_144
     shutdown_grace_s: float = 10.0
+    public_url: str = ""
     profiles: Mapping[str, Profile] = field(default_factory=lambda: dict(BUILTIN_PROFILES))
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -281,6 +284,10 @@ def _validate(cfg: Config) -> None:
         if getattr(cfg, name) <= 0:
             raise ConfigError(f"setting {name!r} must be greater than 0, "
                               f"got {getattr(cfg, name)!r}")
+    if cfg.public_url and (not cfg.public_url.startswith(("http://", "https://"))
+                           or any(c in cfg.public_url for c in " \t\r\n")):
+        raise ConfigError(f"setting 'public_url' must be an http:// or https:// URL, "
+                          f"got {cfg.public_url!r}")
     cfg.get_profile()
     for p in cfg.profiles.values():
         if p.format not in ("mp3", "ogg", "opus", "wav", "m4a"):

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError
 from broadcaster.web.ui import _speech
-from broadcaster.web.ui._core import UI, Refused
+from broadcaster.web.ui._core import UI, Id, Refused
 
 
 def routes(router: APIRouter, ui: UI) -> None:
@@ -47,7 +47,7 @@ def routes(router: APIRouter, ui: UI) -> None:
                            f"Đã lưu văn bản {result.key}, phiên bản {result.revision}.")
 
     @router.get("/van-ban/{doc_id}")
-    async def show(request: Request, doc_id: int) -> Response:
+    async def show(request: Request, doc_id: Id) -> Response:
         user = await ui.user(request)
         try:
             found = await ui.call(_speech.view, ui.app, doc_id)
@@ -56,7 +56,7 @@ def routes(router: APIRouter, ui: UI) -> None:
         return ui.page(request, "document.html", user, view=found)
 
     @router.post("/van-ban/{doc_id}/doc")
-    async def speak(request: Request, doc_id: int) -> Response:
+    async def speak(request: Request, doc_id: Id) -> Response:
         user = await ui.editor(request)
         await ui.form(request)
         try:
@@ -67,7 +67,7 @@ def routes(router: APIRouter, ui: UI) -> None:
         return ui.redirect(request, f"/ui/van-ban/{doc_id}", "Đã đọc xong.")
 
     @router.post("/van-ban/{doc_id}/doc-la")
-    async def reading(request: Request, doc_id: int) -> Response:
+    async def reading(request: Request, doc_id: Id) -> Response:
         user = await ui.editor(request)
         form = await ui.form(request)
         written, spoken = str(form.get("written", "")), str(form.get("spoken", ""))
