@@ -161,22 +161,36 @@ class PasswordPool:
     def __init__(self, workers: int = 1, queue: int = 4, niceness: int = 10) -> None:
         self.workers, self.queue = workers, queue
         self._slots = threading.BoundedSemaphore(workers + queue)
+        self._taken = 0   # slots in use (read without the lock: a hint for full())
+        self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="passwords",
                                             initializer=_lower_priority, initargs=(niceness,))
+
+    def full(self) -> bool:
+        """Whether :meth:`run` would raise :class:`Busy` now (a hint: a refusal can be given
+        before any other work; :meth:`run` decides)."""
+        return self._taken >= self.workers + self.queue
 
     async def run(self, func: Callable[..., T], *args: Any) -> T:
         """``func(*args)`` on a worker; :class:`Busy` when every worker and slot is taken."""
         if not self._slots.acquire(blocking=False):
             raise Busy(f"{self.workers + self.queue} password checks are already running or "
                        "waiting")
+        with self._lock:
+            self._taken += 1
         try:
             future: Future[T] = self._executor.submit(func, *args)
         except RuntimeError:  # shut down
-            self._slots.release()
+            self._release()
             raise Busy("the password pool is shut down") from None
         # Released when the work is done, even if the request waiting for it went away.
-        future.add_done_callback(lambda _: self._slots.release())
+        future.add_done_callback(lambda _: self._release())
         return await asyncio.wrap_future(future)
+
+    def _release(self) -> None:
+        with self._lock:
+            self._taken -= 1
+        self._slots.release()
 
     def shutdown(self) -> None:
         """Stop taking work; running hashes finish on their own."""
@@ -184,11 +198,14 @@ class PasswordPool:
 
 
 class SigninGuard:
-    """The limits on signing in: lockouts by user name and by client address, and the pool
-    that checks passwords (see :mod:`broadcaster.web._limits`)."""
+    """The limits on signing in: lockouts by user name and by client address, the pool that
+    checks passwords, and how long a refused sign-in waits before its answer (it costs no CPU,
+    and slows a client that tries as fast as it is answered)."""
 
-    def __init__(self, users: Lockout, addresses: Lockout, passwords: PasswordPool) -> None:
+    def __init__(self, users: Lockout, addresses: Lockout, passwords: PasswordPool,
+                 refusal_delay_s: float = 1.0) -> None:
         self.users, self.addresses, self.passwords = users, addresses, passwords
+        self.refusal_delay_s = refusal_delay_s
 
     def locked(self, name: str, address: str) -> float:
         """Seconds before ``name`` from ``address`` may try again (0: now)."""

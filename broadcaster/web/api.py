@@ -7,6 +7,7 @@ byte ranges and ETags in ``_http``, limits in ``_limits``. :func:`create_app` wi
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import re
@@ -78,6 +79,7 @@ class WebSettings:
     signin_max_lock_s: float = 900.0
     password_workers: int = 1        # threads checking passwords (Argon2id, 64 MiB each)
     password_queue: int = 4          # checks waiting for them; beyond, 503 at once
+    signin_refusal_delay_s: float = 1.0  # a refused sign-in (401, 429, 503) waits this long
 
     def signin_guard(self) -> SigninGuard:
         """The sign-in lockouts and password pool these settings describe."""
@@ -86,7 +88,8 @@ class WebSettings:
 
         return SigninGuard(lockout(self.signin_user_failures),
                            lockout(self.signin_address_failures),
-                           PasswordPool(self.password_workers, self.password_queue))
+                           PasswordPool(self.password_workers, self.password_queue),
+                           self.signin_refusal_delay_s)
 
 
 def create_app(app: App, settings: WebSettings | None = None,
@@ -112,7 +115,7 @@ def create_app(app: App, settings: WebSettings | None = None,
 
     api = FastAPI(title="broadcaster station API", description=doc.DESCRIPTION,
                   version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=doc.OPENAPI_URL, redirect_slashes=False)
+                  openapi_url=doc.OPENAPI_URL, redirect_slashes=False, **_no_telemetry())
     api.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     api.add_middleware(RefuseNul)
     api.add_middleware(MetricsMiddleware, metrics=metrics)
@@ -259,6 +262,14 @@ def _digest(snapshot: Snapshot, station: str) -> str:
             raise ApiError(404, "nothing has been published yet")
         raise ApiError(404, f"station {station} is not in publication {snapshot.number}")
     return digest
+
+
+def _no_telemetry() -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry (recent versions) off: /metrics is ours, and its check for
+    configured providers costs every request, station polls included."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
 def public_base(request: Request, public_url: str) -> str:

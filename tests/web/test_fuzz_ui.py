@@ -10,6 +10,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from broadcaster.web import WebSettings
 from tests.web.test_signin import csrf_of, sign_in
 
 NASTY = ["", "abc", "-1", "0", "2147483648", "9223372036854775808", "9" * 5000, "1e309",
@@ -29,7 +30,7 @@ def admin(province, serve, tmp_path) -> httpx.Client:  # type: ignore[no-untyped
     short = tmp_path / "thu.txt"   # a short document: speaking it takes a moment
     short.write_text("Xin chào bà con.\n", encoding="utf-8")
     province("docs", "add", str(short))
-    client = serve()
+    client = serve(WebSettings(signin_refusal_delay_s=0))
     assert sign_in(client, "tinh").status_code == 303
     client.csrf = csrf_of(client.get("/ui/van-ban").text)  # type: ignore[attr-defined]
     return client

@@ -67,7 +67,8 @@ def test_wrong_passwords_lock_the_user_out(users, serve) -> None:  # type: ignor
     another user from the same address is not affected."""
     users("tinh")
     users("xa", "viewer")
-    client = serve(WebSettings(signin_user_failures=5, signin_lock_s=60))
+    client = serve(WebSettings(signin_user_failures=5, signin_lock_s=60,
+                               signin_refusal_delay_s=0))
     statuses = [sign_in(client, "tinh", "sai-mat-khau").status_code for _ in range(30)]
     assert statuses[:6] == [401] * 6 and statuses[6:] == [429] * 24
     right = sign_in(client, "tinh")
@@ -80,7 +81,8 @@ def test_wrong_passwords_lock_the_user_out(users, serve) -> None:  # type: ignor
 
 def test_the_lock_runs_out_and_a_right_password_resets_it(users, serve) -> None:  # type: ignore[no-untyped-def]
     users("tinh")
-    client = serve(WebSettings(signin_user_failures=2, signin_lock_s=0.5))
+    client = serve(WebSettings(signin_user_failures=2, signin_lock_s=0.5,
+                               signin_refusal_delay_s=0))
     assert [sign_in(client, "tinh", "sai").status_code for _ in range(3)] == [401, 401, 401]
     assert sign_in(client, "tinh").status_code == 429
     time.sleep(0.7)
@@ -90,7 +92,8 @@ def test_the_lock_runs_out_and_a_right_password_resets_it(users, serve) -> None:
 def test_wrong_passwords_lock_the_address_out(users, serve) -> None:  # type: ignore[no-untyped-def]
     """Guessing many names from one address locks that address, not the others."""
     users("tinh")
-    client = serve(WebSettings(signin_address_failures=4, signin_lock_s=60))
+    client = serve(WebSettings(signin_address_failures=4, signin_lock_s=60,
+                               signin_refusal_delay_s=0))
     statuses = [sign_in(client, f"ai-{i}", "sai").status_code for i in range(6)]
     assert statuses == [401] * 5 + [429]
     assert sign_in(client, "tinh").status_code == 429
@@ -122,6 +125,19 @@ def test_a_full_password_pool_answers_503_at_once(users, serve) -> None:  # type
         release.set()
         holder.join(10)
     assert sign_in(client, "tinh").status_code == 303
+
+
+def test_refusals_wait_before_their_answer(users, serve) -> None:  # type: ignore[no-untyped-def]
+    """A refused sign-in is answered after a delay that costs the server nothing, so that a
+    script trying as fast as it is answered tries less often; a right password is not."""
+    users("tinh")
+    client = serve(WebSettings(signin_refusal_delay_s=1.5))
+    page = client.get("/ui/dang-nhap")
+    begun = time.monotonic()
+    wrong = client.post("/ui/dang-nhap", data={"csrf": csrf_of(page.text), "name": "tinh",
+                                               "password": "sai-mat-khau"})
+    assert wrong.status_code == 401 and time.monotonic() - begun >= 1.5
+    assert "Sai tên đăng nhập hoặc mật khẩu" in wrong.text
 
 
 def test_password_pool_is_bounded() -> None:

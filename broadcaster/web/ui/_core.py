@@ -107,7 +107,8 @@ class UI:
                                              salt="broadcaster-ui-session")
         self.templates = Environment(
             loader=FileSystemLoader(Path(__file__).parent / "templates"),
-            autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+            autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+            auto_reload=False)   # the templates are part of the package: no stat per page
 
     # -- session -------------------------------------------------------------------------
 

@@ -5,11 +5,13 @@ client address with too many wrong passwords is locked for a while (1 s, then do
 most 15 min) and answered 429 without checking anything; passwords are checked in a small
 pool of low-priority threads, and when that pool is full the answer is 503 at once. Neither
 a flood of wrong passwords nor a flood of sign-ins can take the memory or the CPU that the
-stations' requests need.
+stations' requests need. Every refusal waits a second before it is answered: it costs nothing,
+and a script that tries as fast as it is answered tries less often.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 
@@ -40,6 +42,8 @@ MAX_NAME = 64          # users.name is String(64): a longer name is no user
 MAX_PASSWORD = 1024    # longer is refused before any hashing
 BUSY_RETRY_S = 5
 WRONG = "Sai tên đăng nhập hoặc mật khẩu."
+LOCKED = "Đăng nhập sai quá nhiều lần. Hãy thử lại sau {seconds} giây."
+BUSY = "Máy chủ đang bận kiểm tra các lần đăng nhập khác. Hãy thử lại sau {seconds} giây."
 
 
 def client_address(request: Request) -> str:
@@ -58,8 +62,12 @@ def routes(router: APIRouter, ui: UI) -> None:
     async def signin_page(request: Request) -> Response:
         return ui.page(request, "signin.html", None, name="")
 
-    def refuse(request: Request, name: str, status: int, error: str,
-               retry_after: float) -> Response:
+    async def refuse(request: Request, name: str, status: int, error: str,
+                     retry_after: float | None = None) -> Response:
+        """The sign-in page again with ``error``, after the guard's refusal delay."""
+        await asyncio.sleep(ui.guard.refusal_delay_s)
+        if retry_after is None:
+            return ui.page(request, "signin.html", None, status, name=name, error=error)
         seconds = max(1, math.ceil(retry_after))
         return ui.page(request, "signin.html", None, status, {"Retry-After": str(seconds)},
                        name=name, error=error.format(seconds=seconds))
@@ -80,8 +88,9 @@ def routes(router: APIRouter, ui: UI) -> None:
         name, password = str(form.get("name", "")), str(form.get("password", ""))
         key, address, guard = name[:MAX_NAME], client_address(request), ui.guard
         if wait := guard.locked(key, address):
-            return refuse(request, name, 429, "Đăng nhập sai quá nhiều lần. Hãy thử lại sau "
-                                              "{seconds} giây.", wait)
+            return await refuse(request, name, 429, LOCKED, wait)
+        if guard.passwords.full():   # refused before any database or hashing work
+            return await refuse(request, name, 503, BUSY, BUSY_RETRY_S)
         found = await ui.call(check, name)
         try:
             right = len(password) <= MAX_PASSWORD and await guard.passwords.run(
@@ -89,14 +98,12 @@ def routes(router: APIRouter, ui: UI) -> None:
             new_hash = await guard.passwords.run(hash_password, password) \
                 if right and found and needs_rehash(found.password_hash) else None
         except Busy:
-            return refuse(request, name, 503, "Máy chủ đang bận kiểm tra các lần đăng nhập "
-                                              "khác. Hãy thử lại sau {seconds} giây.",
-                          BUSY_RETRY_S)
+            return await refuse(request, name, 503, BUSY, BUSY_RETRY_S)
         if not right or found is None:
             if locked := guard.failed(key, address):
                 log.warning("sign-in: wrong password for %r from %s; locked for %.0f s",
                             key, address, locked)
-            return ui.page(request, "signin.html", None, 401, name=name, error=WRONG)
+            return await refuse(request, name, 401, WRONG)
         guard.succeeded(key)
         user = await ui.call(welcome, found, new_hash)
         ui.start(request, user)
