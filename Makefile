@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_publish.py
 	$(BIN)/python benchmarks/bench_pull.py $(PULL_ARGS)
 	$(BIN)/python benchmarks/bench_announce.py $(ANNOUNCE_ARGS)
+	$(BIN)/python benchmarks/bench_signin.py $(SIGNIN_ARGS)
 
 # The station API fuzzed by schemathesis against a real serve of the demo province: about 7
 # minutes (demo set-up, then 300 s of fuzzing); fails on any 500, failure or crash.
