@@ -79,6 +79,8 @@ SETTINGS: tuple[Setting, ...] = (
             "DNS domain naming channels in XMLTV (RFC 2838): PTTH-BS is ptth-bs.DOMAIN."),
     Setting("xmltv_ids", str, "",
             "XMLTV ids given per channel: CODE=id pairs separated by commas."),
+    Setting("public_url", str, "", "URL players reach `serve` at (M3U8 media links), e.g. "
+            "https://phatthanh.example.vn; empty: the address a request came in on."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -168,6 +170,7 @@ class Config:
     shutdown_grace_s: float = 10.0
     xmltv_domain: str = DEFAULT_DOMAIN
     xmltv_ids: str = ""
+    public_url: str = ""
     profiles: Mapping[str, Profile] = field(default_factory=lambda: dict(BUILTIN_PROFILES))
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -294,6 +297,10 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"setting {name!r} must be greater than 0, "
                               f"got {getattr(cfg, name)!r}")
     _validate_xmltv(cfg)
+    if cfg.public_url and (not cfg.public_url.startswith(("http://", "https://"))
+                           or any(c in cfg.public_url for c in " \t\r\n")):
+        raise ConfigError(f"setting 'public_url' must be an http:// or https:// URL, "
+                          f"got {cfg.public_url!r}")
     cfg.get_profile()
     for p in cfg.profiles.values():
         if p.format not in ("mp3", "ogg", "opus", "wav", "m4a"):

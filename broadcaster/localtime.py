@@ -13,6 +13,10 @@ LOCAL = ZoneInfo(DEFAULT_TIMEZONE)
 # Priorities of schedule entries and announcements, lowest first.
 PRIORITIES = ("normal", "high", "emergency")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Times operators may write: anything else is a typo (and years 1 or 9999 cannot even be
+# moved between zones).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def parse_time(value: str, option: str = "time", *, end: bool = False,
@@ -32,7 +36,11 @@ def parse_time(value: str, option: str = "time", *, end: bool = False,
             moment = datetime.fromisoformat(text)
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=tz)
-    except ValueError:
-        raise InputError(f"{option} {value!r} is not a time: write a local date and time like "
-                         "2026-11-27 07:00, or a date like 2026-11-27") from None
-    return moment.astimezone(UTC)
+        utc = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InputError(f"{option} {value[:40]!r} is not a time: write a local date and time "
+                         "like 2026-11-27 07:00, or a date like 2026-11-27") from None
+    if not EARLIEST <= utc < LATEST:
+        raise InputError(f"{option} {value[:40]!r} is out of range: write a time between the "
+                         f"years {EARLIEST.year} and {LATEST.year - 1}")
+    return utc

@@ -386,14 +386,21 @@ def list_programmes(session: Session) -> list[ProgrammeDef]:
     return [ProgrammeDef.from_json(r.definition) for r in rows]
 
 
+MAX_ITEM_MS = 24 * 3600 * 1000   # a silence or a relay lasts at most a day
+
+
 def parse_duration(value: str | int | float) -> int:
     """``"90s"``, ``"2m"``, ``"1m30s"``, ``"1h"`` or seconds -> milliseconds."""
     from broadcaster.schedule.spec import parse_duration as parse
 
     try:
-        return round(parse(str(value)).total_seconds() * 1000)
-    except ValueError:
-        raise InputError(f"{value!r} is not a duration like 90s, 2m, 1m30s or 1h") from None
+        milliseconds = round(parse(str(value)).total_seconds() * 1000)
+    except (ValueError, OverflowError):
+        raise InputError(f"{str(value)[:40]!r} is not a duration like 90s, 2m, 1m30s or 1h"
+                         ) from None
+    if milliseconds > MAX_ITEM_MS:
+        raise InputError(f"{str(value)[:40]!r} is longer than a programme item may be (24h)")
+    return milliseconds
 
 
 __all__ = [

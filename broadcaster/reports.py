@@ -26,6 +26,7 @@ from broadcaster.errors import InputError
 
 Outcome = Literal["played", "preempted", "failed", "skipped"]
 OUTCOMES: tuple[Outcome, ...] = ("played", "preempted", "failed", "skipped")
+MAX_ENTRY_CODE = 100   # plays.entry_code is String(100)
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ def _check(play: PlayReport) -> None:
                          f"{', '.join(OUTCOMES)}")
     if play.started_at and play.ended_at and play.ended_at < play.started_at:
         raise InputError(f"report entry {play.id}: ended_at is before started_at")
-    if "@" not in play.item:
-        raise InputError(f"report entry {play.id}: item {play.item!r} is not a playlist item id")
+    if "@" not in play.item or len(entry_code(play.item)) > MAX_ENTRY_CODE:
+        raise InputError(f"report entry {play.id}: item {play.item[:120]!r} is not a playlist "
+                         "item id")
 
 
 def _last_id(session: Session, station_id: int) -> str | None:

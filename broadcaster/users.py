@@ -49,6 +49,7 @@ class Operator:
     name: str
     role: str
     group: str | None
+    session_version: int = 0   # sessions signed with another value have ended
 
     @property
     def can_edit(self) -> bool:
@@ -57,7 +58,7 @@ class Operator:
 
 
 def _operator(user: User) -> Operator:
-    return Operator(user.id, user.name, user.role, user.group_code)
+    return Operator(user.id, user.name, user.role, user.group_code, user.session_version or 0)
 
 
 def hash_password(password: str) -> str:
@@ -98,20 +99,57 @@ def get_operator(session: Session, user_id: int) -> Operator:
     return _operator(user)
 
 
-def authenticate(session: Session, name: str, password: str) -> Operator | None:
-    """The user if ``password`` is theirs, else None (same work for unknown names)."""
-    user = session.scalar(select(User).where(User.name == name))
+class Credentials(NamedTuple):
+    """What checking a password needs: the user's id and stored hash (no session kept)."""
+
+    user_id: int
+    password_hash: str
+
+
+def credentials(session: Session, name: str) -> Credentials | None:
+    """The id and password hash of user ``name``, or None when there is no such user."""
+    row = session.execute(select(User.id, User.password_hash).where(User.name == name)).first()
+    return Credentials(row[0], row[1]) if row is not None else None
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``; with None (no such user), the same work
+    against a dummy hash, and False. CPU- and memory-heavy (Argon2id): the web UI runs it in
+    its bounded password pool."""
     try:
-        if user is None:
+        if password_hash is None:
             _hasher.verify(_dummy_hash(), password)
-            return None
-        _hasher.verify(user.password_hash, password)
+            return False
+        return bool(_hasher.verify(password_hash, password))
     except (VerificationError, InvalidHashError):
-        return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's."""
+    return bool(_hasher.check_needs_rehash(password_hash))
+
+
+def signed_in(session: Session, user_id: int, new_hash: str | None = None) -> Operator:
+    """Record a successful sign-in of ``user_id`` (and store ``new_hash`` when its password
+    was rehashed with today's parameters); the signed-in user."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    if new_hash is not None:
+        user.password_hash = new_hash
     user.last_login_at = utcnow()
     return _operator(user)
+
+
+def authenticate(session: Session, name: str, password: str) -> Operator | None:
+    """The user if ``password`` is theirs, else None (same work for unknown names)."""
+    found = credentials(session, name)
+    matches = verify_password(found.password_hash if found else None, password)
+    if found is None or not matches:
+        return None
+    rehashed = hash_password(password) if needs_rehash(found.password_hash) else None
+    return signed_in(session, found.user_id, rehashed)
 
 
 _dummy: list[str] = []
@@ -121,6 +159,53 @@ def _dummy_hash() -> str:
     if not _dummy:
         _dummy.append(_hasher.hash(secrets.token_hex(8)))
     return _dummy[0]
+
+
+# -- changes that end every session of a user ------------------------------------------------
+
+def _user(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"there is no user {name!r}")
+    return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session of ``user_id`` (sign-out): sessions carry the version they were made
+    with, and the web UI refuses any other than the user's current one."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_version = (user.session_version or 0) + 1
+
+
+def set_password(session: Session, name: str, password: str) -> Operator:
+    """Give user ``name`` a new password and end its sessions."""
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"user {name}: the password needs at least {MIN_PASSWORD} characters")
+    user = _user(session, name)
+    user.password_hash = hash_password(password)
+    end_sessions(session, user.id)
+    return _operator(user)
+
+
+def set_role(session: Session, name: str, role: str, group: str | None = None) -> Operator:
+    """Change the role (and an editor's group) of user ``name`` and end its sessions."""
+    if role not in ROLES:
+        raise InputError(f"user {name}: unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if role == "editor" and not group:
+        raise InputError(f"user {name}: an editor needs --group (the group it may edit)")
+    user = _user(session, name)
+    user.role = role
+    user.group_code = get_group(session, group).code if group else None
+    end_sessions(session, user.id)
+    return _operator(user)
+
+
+def sign_out_everywhere(session: Session, name: str) -> Operator:
+    """End every session of user ``name`` (a lost or shared device)."""
+    user = _user(session, name)
+    end_sessions(session, user.id)
+    return _operator(user)
 
 
 def ensure_first_admin(sessions: sessionmaker[Session], home: Path) -> str | None:

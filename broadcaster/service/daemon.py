@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import signal
 import threading
 import time
@@ -41,6 +42,7 @@ from broadcaster.publish import prune as pruning
 from broadcaster.publish.publication import clean_stale
 from broadcaster.service.jobs import JOBS, Work
 from broadcaster.service.leader import Leadership, leadership_for
+from broadcaster.service.protocol import MAX_HEAD_BYTES, limited_protocol
 from broadcaster.web import Metrics, WebSettings, create_app
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ LEADER_CHECK_S = 5.0
 PRUNE_EVERY = timedelta(hours=6)
 OFFLINE_EVERY = timedelta(minutes=1)
 RENDER_EVERY = timedelta(minutes=5)
+KEEP_ALIVE_S = 5          # an idle kept-alive connection is closed after this
+FILE_RESERVE = 128        # open files kept back from connections (database, media, ...)
+MIN_CONNECTIONS = 64
+BACKLOG = 2048
 
 # The daemon of this process, for the scheduler's job function: jobs are stored in the database
 # and carry only their name, so they find the live objects here when they run.
@@ -228,7 +234,8 @@ def build(app: App, scheduler: bool = True, local_token: str | None = None
     metrics = Metrics()
     web = create_app(app, WebSettings(rate_per_second=c.station_rate, burst=c.station_burst,
                                       max_body_bytes=c.max_body_bytes,
-                                      local_token=local_token), metrics)
+                                      local_token=local_token, public_url=c.public_url),
+                     metrics)
     daemon = Daemon(app, metrics) if scheduler else None
     inner = web.router.lifespan_context
 
@@ -256,6 +263,28 @@ def serve(app: App, host: str, port: int, scheduler: bool = True) -> None:
         withdraw(local)
 
 
+def max_connections() -> int:
+    """Connections and requests served at once (uvicorn's ``limit_concurrency``): the
+    process's open-files limit less a reserve for the database, media and publications, so
+    that a flood is answered 503 instead of failing ``accept()`` for everyone."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 65_536
+    return max(MIN_CONNECTIONS, soft - FILE_RESERVE)
+
+
+def server_config(app: App, web: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's settings for ``serve``: slow or oversized requests are cut off
+    (:mod:`broadcaster.service.protocol`), idle kept-alive connections closed after
+    :data:`KEEP_ALIVE_S`, and at most :func:`max_connections` at once."""
+    return uvicorn.Config(web, host=host, port=port, log_config=None, access_log=False,
+                          timeout_graceful_shutdown=int(app.config.shutdown_grace_s),
+                          lifespan="on", server_header=False, http=limited_protocol(),
+                          timeout_keep_alive=KEEP_ALIVE_S,
+                          h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+                          limit_concurrency=max_connections(), backlog=BACKLOG)
+
+
 def _run(app: App, web: FastAPI, host: str, port: int) -> None:
     loop_holder: dict[str, asyncio.AbstractEventLoop] = {}
 
@@ -264,10 +293,7 @@ def _run(app: App, web: FastAPI, host: str, port: int) -> None:
         if loop is not None:
             loop.call_soon_threadsafe(lambda: loop.create_task(web.state.watcher.release()))
 
-    config = uvicorn.Config(web, host=host, port=port, log_config=None, access_log=False,
-                            timeout_graceful_shutdown=int(app.config.shutdown_grace_s),
-                            lifespan="on", server_header=False)
-    server = Server(config, release_waiters)
+    server = Server(server_config(app, web, host, port), release_waiters)
 
     async def main() -> None:
         loop_holder["loop"] = asyncio.get_running_loop()

@@ -7,6 +7,7 @@ byte ranges and ETags in ``_http``, limits in ``_limits``. :func:`create_app` wi
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import re
@@ -16,20 +17,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from broadcaster import __version__
 from broadcaster.app import App
 from broadcaster.errors import InputError
 from broadcaster.publish.publication import root as publications_root
 from broadcaster.reports import record_report
+from broadcaster.stations import CODE_RE
+from broadcaster.web import _openapi as doc
 from broadcaster.web._auth import authorize, bearer_token, unauthorized
+from broadcaster.web._headers import SecurityHeaders
 from broadcaster.web._http import ApiError, RangeNotSatisfiable, etag_matches, parse_range
-from broadcaster.web._limits import BodySizeLimit, RateLimiter
+from broadcaster.web._limits import (
+    BodySizeLimit,
+    Lockout,
+    PasswordPool,
+    RateLimiter,
+    RefuseNul,
+    SigninGuard,
+)
 from broadcaster.web._metrics import CONTENT_TYPE_LATEST, Metrics, MetricsMiddleware
 from broadcaster.web._schemas import ReportIn
 from broadcaster.web._watch import PublicationWatcher, Snapshot
@@ -45,6 +57,8 @@ CHUNK = 256 * 1024
 MAX_WAIT_S = 60
 Wait = Annotated[int | None, Query(gt=0, le=MAX_WAIT_S,
                                    description="long-poll: hold up to N seconds")]
+IfNoneMatch = Annotated[str | None, Header(description="the ETag held: 304 when unchanged")]
+RangeHeader = Annotated[str | None, Header(description="one byte range: bytes=FIRST-LAST")]
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,26 @@ class WebSettings:
     max_body_bytes: int = 256 * 1024
     poll_interval_s: float = 0.05    # how often publications/current is checked (a readlink)
     local_token: str | None = None   # accept announcements handed over with this token
+    public_url: str = ""             # how players reach this service (M3U8 media URLs)
+    max_stations: int = 50_000       # rate-limit buckets kept for stations (LRU beyond)
+    max_refused_keys: int = 10_000   # ... and for refused requests, by requested code
+    signin_user_failures: int = 5    # wrong passwords per user name before lockouts
+    signin_address_failures: int = 20  # ... per client address
+    signin_lock_s: float = 1.0       # the first lockout; each further failure doubles it
+    signin_max_lock_s: float = 900.0
+    password_workers: int = 1        # threads checking passwords (Argon2id, 64 MiB each)
+    password_queue: int = 4          # checks waiting for them; beyond, 503 at once
+    signin_refusal_delay_s: float = 1.0  # a refused sign-in (401, 429, 503) waits this long
+
+    def signin_guard(self) -> SigninGuard:
+        """The sign-in lockouts and password pool these settings describe."""
+        def lockout(free: int) -> Lockout:
+            return Lockout(free=free, base_s=self.signin_lock_s, max_s=self.signin_max_lock_s)
+
+        return SigninGuard(lockout(self.signin_user_failures),
+                           lockout(self.signin_address_failures),
+                           PasswordPool(self.password_workers, self.password_queue),
+                           self.signin_refusal_delay_s)
 
 
 def create_app(app: App, settings: WebSettings | None = None,
@@ -64,7 +98,11 @@ def create_app(app: App, settings: WebSettings | None = None,
     settings = settings or WebSettings()
     metrics = metrics or Metrics()
     watcher = PublicationWatcher(publications_root(app), settings.poll_interval_s)
-    limiter = RateLimiter(settings.rate_per_second, settings.burst)
+    limiter = RateLimiter(settings.rate_per_second, settings.burst,
+                          max_keys=settings.max_stations)
+    refusals = RateLimiter(settings.rate_per_second, settings.burst,
+                           max_keys=settings.max_refused_keys)
+    guard = settings.signin_guard()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -73,16 +111,23 @@ def create_app(app: App, settings: WebSettings | None = None,
             yield
         finally:
             await watcher.stop()
+            guard.passwords.shutdown()
 
-    api = FastAPI(title="broadcaster", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    api = FastAPI(title="broadcaster station API", description=doc.DESCRIPTION,
+                  version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=doc.OPENAPI_URL, redirect_slashes=False, **_no_telemetry())
     api.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    api.add_middleware(RefuseNul)
     api.add_middleware(MetricsMiddleware, metrics=metrics)
+    api.add_middleware(SecurityHeaders)
     api.state.watcher, api.state.metrics = watcher, metrics
+    api.state.limiters, api.state.signin = (limiter, refusals), guard
     _error_handlers(api)
 
     async def station_for(request: Request, code: str) -> str:
         """Authenticate and rate-limit a station request; the station's current code."""
+        if not CODE_RE.fullmatch(code):   # the route's pattern checked it; never a bucket
+            raise ApiError(404, f"{code[:80]!r} is not a station code")
         # Players (mpv, VLC) cannot send headers: they may put the token in the query.
         token = bearer_token(request.headers.get("authorization")) \
             or request.query_params.get("token") or None
@@ -92,13 +137,13 @@ def create_app(app: App, settings: WebSettings | None = None,
                                    "(or ?token=TOKEN)")
             station = await run_in_threadpool(authorize, app.sessions, code, token)
         except ApiError as refused:
-            # Refusals have their own bucket per requested code: a flood of bad tokens is
+            # Refusals have their own buckets per requested code: a flood of bad tokens is
             # slowed down without ever using up the budget of the real station.
-            if wait := limiter.take(f"refused:{code}"):
+            if wait := refusals.take(code):
                 raise _too_many(wait, f"too many refused requests for station {code}"
                                 ) from refused
             raise
-        if wait := limiter.take(f"station:{station}"):
+        if wait := limiter.take(station):
             raise _too_many(wait, f"station {station} sends more than "
                                   f"{settings.rate_per_second:g} requests per second")
         return station
@@ -124,33 +169,37 @@ def create_app(app: App, settings: WebSettings | None = None,
                                 f"{station}")
         if name == "playlist.m3u8":
             # Players (mpv) take "/media/..." for a local path: give them absolute URLs.
-            base = str(request.base_url).rstrip("/").encode()
+            base = public_base(request, settings.public_url).encode()
             body = body.replace(b"\n/media/", b"\n" + base + b"/media/")
-            headers["Vary"] = "Host"
         return Response(body, headers=headers, media_type=PLAYLISTS[name])
 
-    @api.get("/healthz")
+    @api.get("/healthz", responses=doc.HEALTH)
     async def healthz() -> dict[str, object]:
         snapshot = await watcher.refresh()
         return {"status": "ok", "publication": snapshot.number}
 
-    @api.get("/metrics")
+    @api.get("/metrics", responses=doc.METRICS, response_class=Response)
     async def metrics_text() -> Response:
         snapshot = await watcher.refresh()
         if snapshot.number is not None:
             metrics.publication.set(snapshot.number)
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    @api.get("/api/v1/stations/{code}/playlist.json")
-    async def playlist_json(request: Request, code: str, wait: Wait = None) -> Response:
+    @api.get("/api/v1/stations/{code}/playlist.json", dependencies=doc.STATION_AUTH,
+             responses=doc.PLAYLIST_JSON, response_class=Response)
+    async def playlist_json(request: Request, code: doc.StationCode, wait: Wait = None,
+                            if_none_match: IfNoneMatch = None) -> Response:
         return await playlist(request, code, "playlist.json", wait)
 
-    @api.get("/api/v1/stations/{code}/playlist.m3u8")
-    async def playlist_m3u8(request: Request, code: str, wait: Wait = None) -> Response:
+    @api.get("/api/v1/stations/{code}/playlist.m3u8", dependencies=doc.STATION_AUTH,
+             responses=doc.PLAYLIST_M3U8, response_class=Response)
+    async def playlist_m3u8(request: Request, code: doc.StationCode, wait: Wait = None,
+                            if_none_match: IfNoneMatch = None) -> Response:
         return await playlist(request, code, "playlist.m3u8", wait)
 
-    @api.post("/api/v1/stations/{code}/reports")
-    async def reports(request: Request, code: str) -> dict[str, object]:
+    @api.post("/api/v1/stations/{code}/reports", dependencies=doc.STATION_AUTH,
+              responses=doc.REPORTS, openapi_extra=doc.report_body())
+    async def reports(request: Request, code: doc.StationCode) -> doc.ReceiptOut:
         station = await station_for(request, code)  # before reading the body: 401 first
         try:
             report = ReportIn.model_validate_json(await request.body())
@@ -166,12 +215,16 @@ def create_app(app: App, settings: WebSettings | None = None,
         metrics.heartbeats.inc()
         metrics.plays.inc(receipt.received)
         snapshot = await watcher.refresh()
-        return {"received": receipt.received, "duplicates": receipt.duplicates,
-                "last_id": receipt.last_id, "publication": snapshot.number,
-                "digest": snapshot.digest(station)}
+        return doc.ReceiptOut(received=receipt.received, duplicates=receipt.duplicates,
+                              last_id=receipt.last_id, publication=snapshot.number,
+                              digest=snapshot.digest(station))
 
-    @api.api_route("/media/{name}", methods=["GET", "HEAD"])
-    async def media(request: Request, name: str) -> Response:
+    @api.head("/media/{name}", responses=doc.MEDIA, response_class=Response,
+              operation_id="media_head")
+    @api.get("/media/{name}", responses=doc.MEDIA, response_class=Response,
+             operation_id="media_get")
+    async def media(request: Request, name: doc.MediaName, range: RangeHeader = None,
+                    if_none_match: IfNoneMatch = None) -> Response:
         match = MEDIA_NAME.fullmatch(name)
         if not match:
             raise ApiError(404, f"{name!r} is not a media file name (sha256.ext)")
@@ -185,7 +238,16 @@ def create_app(app: App, settings: WebSettings | None = None,
 
     from broadcaster.web.ui import include_ui  # the operators' pages, under /ui/
 
-    include_ui(api, app)
+    include_ui(api, app, guard)
+    api.openapi_schema = None
+    default_openapi = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = doc.add_components(default_openapi())
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
     if settings.local_token:
         from broadcaster.web._announcements import add_routes
 
@@ -200,6 +262,26 @@ def _digest(snapshot: Snapshot, station: str) -> str:
             raise ApiError(404, "nothing has been published yet")
         raise ApiError(404, f"station {station} is not in publication {snapshot.number}")
     return digest
+
+
+def _no_telemetry() -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry (recent versions) off: /metrics is ours, and its check for
+    configured providers costs every request, station polls included."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
+def public_base(request: Request, public_url: str) -> str:
+    """The URL players reach this service at: ``public_url`` when set, else the address and
+    port the request came in on (never the request's Host header, which anyone can forge)."""
+    if public_url:
+        return public_url.rstrip("/")
+    host, port = request.scope.get("server") or ("127.0.0.1", 80)
+    host = f"[{host}]" if ":" in host else host
+    scheme = request.url.scheme
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 def _too_many(wait: float, message: str) -> ApiError:

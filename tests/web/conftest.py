@@ -24,7 +24,8 @@ REPORTS = "/api/v1/stations/{}/reports"
 
 @pytest.fixture
 def serve(app: App) -> Iterator[Callable[..., httpx.Client]]:
-    """``serve(settings=None)``: run ``create_app(app)`` on 127.0.0.1 and return a client."""
+    """``serve(settings=None)``: run ``create_app(app)`` on 127.0.0.1 and return a client
+    (``client.api`` is the FastAPI app it talks to)."""
     started: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
 
     def start(settings: WebSettings | None = None) -> httpx.Client:
@@ -32,8 +33,8 @@ def serve(app: App) -> Iterator[Callable[..., httpx.Client]]:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        config = uvicorn.Config(create_app(app, settings), log_level="warning",
-                                timeout_graceful_shutdown=2)
+        api = create_app(app, settings)
+        config = uvicorn.Config(api, log_level="warning", timeout_graceful_shutdown=2)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
@@ -42,6 +43,7 @@ def serve(app: App) -> Iterator[Callable[..., httpx.Client]]:
             assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.01)
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=15)
+        client.api = api  # type: ignore[attr-defined]
         started.append((server, thread, client))
         return client
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from broadcaster.app import App
 from broadcaster.users import ensure_first_admin
+from broadcaster.web._limits import SigninGuard
 from broadcaster.web.ui import _documents, _operations, _programmes, _schedule, _signin
 from broadcaster.web.ui._core import REFUSED_ACTION, UI, Forbidden, Refused
 
@@ -25,12 +26,17 @@ log = logging.getLogger(__name__)
 __all__ = ["include_ui"]
 
 
-def include_ui(api: FastAPI, app: App) -> None:
-    """Add the web UI to ``api``; with no users yet, create ``admin`` (see
-    :func:`broadcaster.users.ensure_first_admin`)."""
+def include_ui(api: FastAPI, app: App, guard: SigninGuard | None = None) -> None:
+    """Add the web UI to ``api``, its sign-in limited by ``guard``; with no users yet, create
+    ``admin`` (see :func:`broadcaster.users.ensure_first_admin`)."""
     ensure_first_admin(app.sessions, app.config.home)
-    ui = UI(app)
+    ui = UI(app, guard)
     router = APIRouter(prefix="/ui", include_in_schema=False)
+
+    @api.get("/ui", include_in_schema=False)
+    async def ui_root() -> Response:   # relative: never the request's Host
+        return RedirectResponse("/ui/", 308)
+
     for module in (_signin, _documents, _programmes, _schedule, _operations):
         module.routes(router, ui)
     api.include_router(router)

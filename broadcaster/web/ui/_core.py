@@ -1,9 +1,12 @@
 """Sessions, CSRF, roles and page rendering of the web UI.
 
 The session is a cookie signed with ``itsdangerous`` (secret: HOME/ui-secret, made once, mode
-0600) holding the user id and a per-session CSRF token; it is HttpOnly, SameSite=Lax, and
-Secure whenever the request came over HTTPS. Every POST must carry the token as the form
-field ``csrf``: a form without it is refused with 403.
+0600) holding the user id, the user's session version and a per-session CSRF token; it is
+HttpOnly, SameSite=Lax, and Secure whenever the request came over HTTPS. Every POST must carry
+the token as the form field ``csrf``: a form without it is refused with 403.
+
+Sign-out, a password change and a role change raise ``users.session_version``: every session
+signed with the old value ends at its next request, on every device.
 """
 
 from __future__ import annotations
@@ -12,20 +15,24 @@ import hmac
 import os
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Path as PathParam
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from broadcaster.app import App
 from broadcaster.audit import log_event
-from broadcaster.errors import NotFound
+from broadcaster.errors import InputError, NotFound
+from broadcaster.localtime import EARLIEST, LATEST, LOCAL
 from broadcaster.users import Operator, get_operator
+from broadcaster.web._limits import Lockout, PasswordPool, SigninGuard
 
 COOKIE = "broadcaster_ui"
 MAX_AGE_S = 12 * 3600
@@ -34,6 +41,36 @@ T = TypeVar("T")
 
 ROLE_NAMES = {"admin": "quản trị", "editor": "biên tập", "viewer": "chỉ xem"}
 REFUSED_ACTION = "bị từ chối"   # the audit log's action for a refused change
+ID_MAX = 2**31 - 1   # ids and numbers are INTEGER columns
+# A row id or a number in a page's path: anything else is answered 422 before the page runs.
+Id = Annotated[int, PathParam(ge=1, le=ID_MAX)]
+
+
+def form_time(value: object, what: str) -> datetime:
+    """A local date and time from a form field (``2026-11-27T07:00``), in the zone of the
+    operators and within the years :data:`~broadcaster.localtime.EARLIEST` to ``LATEST``;
+    otherwise an InputError in Vietnamese naming the field."""
+    text = str(value).strip()
+    try:
+        moment = datetime.fromisoformat(text).replace(tzinfo=LOCAL)
+        inside = EARLIEST <= moment.astimezone(UTC) < LATEST
+    except (ValueError, OverflowError):
+        inside = False
+    if not inside:
+        raise InputError(f"{what} {text[:40]!r} không hợp lệ: chọn ngày giờ từ năm "
+                         f"{EARLIEST.year} đến {LATEST.year - 1}")
+    return moment
+
+
+def form_int(value: object, what: str, low: int = 1, high: int = ID_MAX) -> int:
+    """A whole number from a form field, between ``low`` and ``high``; otherwise an
+    InputError in Vietnamese naming the field."""
+    text = str(value).strip()
+    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 12 \
+            or not low <= int(text) <= high:
+        raise InputError(f"{what} phải là một số nguyên từ {low} đến {high}, không phải "
+                         f"{text[:40]!r}")
+    return int(text)
 
 
 class Refused(Exception):
@@ -71,15 +108,17 @@ def load_secret(home: Path) -> str:
 
 
 class UI:
-    """What every page needs: the app, the templates and the session signer."""
+    """What every page needs: the app, the templates, the session signer, sign-in limits."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, guard: SigninGuard | None = None) -> None:
         self.app = app
+        self.guard = guard or SigninGuard(Lockout(), Lockout(free=20), PasswordPool())
         self.signer = URLSafeTimedSerializer(load_secret(app.config.home),
                                              salt="broadcaster-ui-session")
         self.templates = Environment(
             loader=FileSystemLoader(Path(__file__).parent / "templates"),
-            autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+            autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+            auto_reload=False)   # the templates are part of the package: no stat per page
 
     # -- session -------------------------------------------------------------------------
 
@@ -101,10 +140,10 @@ class UI:
         request.state.ui_session = data
         return data
 
-    def start(self, request: Request, user_id: int | None) -> None:
+    def start(self, request: Request, user: Operator | None) -> None:
         """Sign in (or out, with None): a new session and a new CSRF token."""
         request.state.ui_session = {"csrf": secrets.token_urlsafe(32)} | (
-            {"uid": user_id} if user_id is not None else {})
+            {"uid": user.id, "sv": user.session_version} if user is not None else {})
         request.state.ui_session_dirty = True
 
     def save(self, request: Request, response: Response) -> Response:
@@ -116,14 +155,21 @@ class UI:
         return response
 
     async def user(self, request: Request) -> Operator:
-        """The signed-in user, or a redirect to the sign-in page."""
-        uid = self.session(request).get("uid")
-        if isinstance(uid, int):
-            try:
-                return await self.call(self._operator, uid)
-            except NotFound:
-                pass
-        raise Refused(303, "Xin mời đăng nhập.", "/ui/dang-nhap")
+        """The signed-in user, or a redirect to the sign-in page (also when the session has
+        ended: signed out, password or role changed)."""
+        data = self.session(request)
+        uid = data.get("uid")
+        if not isinstance(uid, int):
+            raise Refused(303, "Xin mời đăng nhập.", "/ui/dang-nhap")
+        try:
+            user = await self.call(self._operator, uid)
+        except NotFound:
+            user = None
+        if user is None or data.get("sv") != user.session_version:
+            self.start(request, None)
+            raise Refused(303, "Phiên đăng nhập đã kết thúc (đã đăng xuất, đổi mật khẩu hoặc "
+                               "đổi quyền). Xin mời đăng nhập lại.", "/ui/dang-nhap")
+        return user
 
     def _operator(self, uid: int) -> Operator:
         with self.app.sessions() as session:
@@ -139,6 +185,10 @@ class UI:
     async def form(self, request: Request) -> FormData:
         """The POSTed form, after checking its CSRF token (403 without a valid one)."""
         form = await request.form()
+        for value in form.values():
+            text = value.filename or "" if isinstance(value, UploadFile) else value
+            if "\x00" in text:
+                raise Refused(400, "Biểu mẫu có ký tự không hợp lệ (NUL). Hãy nhập lại.")
         token = form.get("csrf")
         expected = self.session(request).get("csrf", "")
         if not isinstance(token, str) or not token or \
@@ -158,7 +208,7 @@ class UI:
         await self.call(log_event, self.app.sessions, user.name, action, subject, detail)
 
     def page(self, request: Request, template: str, user: Operator | None, status: int = 200,
-             **context: Any) -> Response:
+             headers: dict[str, str] | None = None, **context: Any) -> Response:
         """Render ``template`` with the user, the CSRF token and the flash message."""
         session = self.session(request)
         flash = session.pop("flash", None)
@@ -167,7 +217,7 @@ class UI:
         html = self.templates.get_template(template).render(
             user=user, role_names=ROLE_NAMES, csrf=session["csrf"], flash=flash,
             path=request.url.path, **context)
-        return self.save(request, HTMLResponse(html, status))
+        return self.save(request, HTMLResponse(html, status, headers=headers))
 
     def redirect(self, request: Request, location: str, flash: str | None = None) -> Response:
         """303 to ``location`` with a message shown on the next page."""

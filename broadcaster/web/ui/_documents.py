@@ -16,7 +16,7 @@ from broadcaster.documents import list_documents
 from broadcaster.errors import BroadcasterError
 from broadcaster.users import Operator, editable_owners, may_edit_readings
 from broadcaster.web.ui import _speech
-from broadcaster.web.ui._core import UI, Refused
+from broadcaster.web.ui._core import UI, Id, Refused
 from broadcaster.web.ui._owners import Access, access, code_refused, owner_text
 
 
@@ -62,7 +62,7 @@ def routes(router: APIRouter, ui: UI) -> None:
         return access(owner_group, Origin.UI.value, owners, user.can_edit)
 
     @router.get("/van-ban/{doc_id}")
-    async def show(request: Request, doc_id: int) -> Response:
+    async def show(request: Request, doc_id: Id) -> Response:
         user = await ui.user(request)
         try:
             found = await ui.call(_speech.view, ui.app, doc_id)
@@ -73,7 +73,7 @@ def routes(router: APIRouter, ui: UI) -> None:
                        readings=may_edit_readings(user))
 
     @router.post("/van-ban/{doc_id}/doc")
-    async def speak(request: Request, doc_id: int) -> Response:
+    async def speak(request: Request, doc_id: Id) -> Response:
         user = await ui.editor(request)
         await ui.form(request)
         try:
@@ -84,7 +84,7 @@ def routes(router: APIRouter, ui: UI) -> None:
         return ui.redirect(request, f"/ui/van-ban/{doc_id}", "Đã đọc xong.")
 
     @router.post("/van-ban/{doc_id}/doc-la")
-    async def reading(request: Request, doc_id: int) -> Response:
+    async def reading(request: Request, doc_id: Id) -> Response:
         user = await ui.editor(request)
         form = await ui.form(request)
         written, spoken = str(form.get("written", "")), str(form.get("spoken", ""))

@@ -29,10 +29,12 @@ from broadcaster.publish.publication import (
 from broadcaster.schedule.plan import plan_all
 from broadcaster.stations import list_groups, list_stations
 from broadcaster.users import Operator, targets
-from broadcaster.web.ui._core import UI, Forbidden
+from broadcaster.web.ui._core import UI, Forbidden, Id, form_int, form_time
 
 STATUS_NAMES = {"online": "trực tuyến", "offline": "mất kết nối", "never": "chưa báo về"}
 ANNOUNCE_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
+MAX_REPEAT = 100                  # airings of one announcement from the form
+MAX_EVERY_MINUTES = 7 * 24 * 60   # at most a week between two airings
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def playing_text(playing: dict[str, Any] | None) -> str:
     what = str(playing.get("title") or playing.get("item") or "")
     try:
         since = datetime.fromisoformat(str(playing["started_at"])).astimezone(LOCAL)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OverflowError):   # a station's clock or agent gone wrong
         return what
     return f"{what} (từ {since:%H:%M})" if what else ""
 
@@ -152,7 +154,7 @@ def routes(router: APIRouter, ui: UI) -> None:
                            f"Đã xuất bản bản số {number}: {len(changed)} đài thay đổi.")
 
     @router.post("/xuat-ban/{number}/khoi-phuc")
-    async def rollback_to(request: Request, number: int) -> Response:
+    async def rollback_to(request: Request, number: Id) -> Response:
         user = await ui.editor(request)
         await ui.form(request)
         if user.role != "admin":
@@ -217,12 +219,12 @@ def routes(router: APIRouter, ui: UI) -> None:
         try:
             if values["priority"] not in ANNOUNCE_PRIORITIES:
                 raise InputError(f"mức ưu tiên {values['priority']!r} không hợp lệ")
-            at = datetime.fromisoformat(values["at"]).replace(tzinfo=LOCAL) \
-                if values["at"] else None
+            at = form_time(values["at"], "thời điểm phát") if values["at"] else None
             req = AnnouncementRequest(
                 text=values["text"], target=values["target"], priority=values["priority"],
-                at=at, repeat=int(values["repeat"] or 1),
-                every_minutes=int(values["every"]) if values["every"] else None)
+                at=at, repeat=form_int(values["repeat"] or 1, "số lần phát", high=MAX_REPEAT),
+                every_minutes=form_int(values["every"], "số phút giữa hai lần",
+                                       high=MAX_EVERY_MINUTES) if values["every"] else None)
             made = await ui.call(announce, ui.app, req)
         except ValueError:
             return ui.page(request, "announce.html", user, form=values, names=ANNOUNCE_NAMES,

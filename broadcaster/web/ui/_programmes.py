@@ -42,6 +42,7 @@ from broadcaster.web.ui._owners import access, code_refused, origin_refused, own
 
 LISTEN_PROFILE = "loudspeaker"
 BLANK_ROWS = 4
+MAX_TITLE = 300   # programmes.title is String(300)
 _NAMES = {"jingle": "nhạc hiệu / tín hiệu", "document": "văn bản", "text": "lời đọc",
               "ident": "giới thiệu đài", "silence": "khoảng lặng (vd. 2s)",
               "file": "tệp ghi âm", "relay": "tiếp sóng (URL|30m|tệp dự phòng)"}
@@ -78,6 +79,8 @@ def programme_from_form(form: Any) -> ProgrammeDef:
     check_code(code, "programme")   # CodeError: the route answers 400
     if not title:
         raise InputError("hãy đặt tên cho chương trình")
+    if len(title) > MAX_TITLE:
+        raise InputError(f"tên chương trình dài quá {MAX_TITLE} ký tự")
     items = []
     for index, (kind, value) in enumerate(zip(form.getlist("kind"), form.getlist("value"),
                                               strict=False), 1):

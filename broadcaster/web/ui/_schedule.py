@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
 
 from fastapi import APIRouter
@@ -23,8 +23,8 @@ from broadcaster.db.models import (
     utcnow,
 )
 from broadcaster.documents import list_documents
-from broadcaster.errors import BroadcasterError, InputError
-from broadcaster.localtime import LOCAL
+from broadcaster.errors import BroadcasterError, InputError, NotFound
+from broadcaster.localtime import EARLIEST, LATEST, LOCAL
 from broadcaster.origins import OriginConflict, may_remove
 from broadcaster.schedule.spec import PRIORITIES, EntrySpec
 from broadcaster.schedule.sync import remove_entry, save_entry
@@ -32,7 +32,7 @@ from broadcaster.users import Operator, may_edit_entry, may_edit_target, targets
 from broadcaster.web.ui import _speech
 from broadcaster.web.ui._calendar import RRULE_DAYS, WEEKDAYS, monday_of, week
 from broadcaster.web.ui._conflicts import KIND_NAMES, plan_week
-from broadcaster.web.ui._core import UI, Forbidden, Refused
+from broadcaster.web.ui._core import UI, Forbidden, form_int, form_time
 from broadcaster.web.ui._owners import ORIGIN_NAMES, code_refused, origin_refused
 
 PRIORITY_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
@@ -78,10 +78,11 @@ def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
     clip = None
     document = str(form.get("document", "")).strip()
     if document and not programme:
-        if not document.isascii() or not document.isdigit() or len(document) > 18:
-            raise Refused(400, f"Văn bản {document[:40]!r} không hợp lệ: hãy chọn một văn bản "
-                               "trong danh sách.")
-        clip = _speech.latest_clip(ui.app, int(document)).sha256
+        number = form_int(document, "văn bản")
+        try:
+            clip = _speech.latest_clip(ui.app, number).sha256
+        except NotFound:
+            raise InputError(f"không có văn bản số {number}") from None
     if not programme and not clip:
         raise InputError("hãy chọn một văn bản hoặc một chương trình")
     days = [d for d in form.getlist("days") if d in RRULE_DAYS]
@@ -92,11 +93,12 @@ def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
                              rrule=f"FREQ=WEEKLY;BYDAY={','.join(days)}",
                              valid_from=utcnow().astimezone(LOCAL).date(),
                              priority=priority)
-        when = datetime.fromisoformat(str(form.get("start_at", "")))
     except ValueError:
         raise InputError("thời gian không hợp lệ: chọn ngày giờ, hoặc giờ và các thứ "
                          "trong tuần") from None
-    return EntrySpec(code, programme, clip, target, start_at=when.replace(second=0),
+    when = form_time(form.get("start_at", ""), "thời gian")
+    return EntrySpec(code, programme, clip, target,
+                     start_at=when.replace(second=0, microsecond=0, tzinfo=None),
                      priority=priority)
 
 
@@ -110,6 +112,8 @@ def routes(router: APIRouter, ui: UI) -> None:
         try:
             day = date.fromisoformat(request.query_params.get("week", ""))
         except ValueError:
+            day = utcnow().astimezone(LOCAL).date()
+        if not EARLIEST.year <= day.year < LATEST.year:   # a week the planner can lay out
             day = utcnow().astimezone(LOCAL).date()
         monday = monday_of(day)
         data = await ui.call(_calendar, ui, target, monday)

@@ -30,6 +30,8 @@ from broadcaster.web.ui._core import Forbidden
 from broadcaster.web.ui._owners import owner_text
 
 UI_LEXICON = "lexicon-ui.tsv"
+MAX_WRITTEN, MAX_SPOKEN = 100, 300   # an abbreviation and how it is read, not a text
+MAX_FILENAME = 200                   # documents.key is String(200); file systems allow 255
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ def add_reading(app: App, written: str, spoken: str, user: Operator) -> None:
     written, spoken = written.strip(), " ".join(spoken.split())
     if not written or not spoken or "\t" in written or "\n" in written:
         raise InputError("cần cả chữ viết và cách đọc (không có dấu tab)")
+    if len(written) > MAX_WRITTEN or len(spoken) > MAX_SPOKEN:
+        raise InputError(f"chữ viết tối đa {MAX_WRITTEN} ký tự, cách đọc tối đa {MAX_SPOKEN} "
+                         "ký tự")
     path = ui_lexicon_path(app)
     entries = parse_lines(path.read_text(encoding="utf-8").splitlines(), str(path)) \
         if path.is_file() else {}
@@ -79,7 +84,9 @@ def upload(app: App, filename: str, data: bytes, user: Operator) -> AddResult:
     name = Path(filename or "").name
     suffix = Path(name).suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(f"{name or 'tệp'}: chỉ nhận tệp {', '.join(sorted(FORMATS))}")
+        raise InputError(f"{name[:80] or 'tệp'}: chỉ nhận tệp {', '.join(sorted(FORMATS))}")
+    if len(name.encode()) > MAX_FILENAME:
+        raise InputError(f"{name[:80]}…: tên tệp dài quá {MAX_FILENAME} byte")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, name)
         path.write_bytes(data)
