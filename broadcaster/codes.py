@@ -40,6 +40,11 @@ class Syntax:
     limit: int
     rule: str   # English, after "must be"
 
+    @property
+    def json_pattern(self) -> str:
+        """The pattern for a JSON Schema / OpenAPI document, where ``$`` ends the text."""
+        return self.pattern.pattern.removesuffix("\\Z") + "$"
+
     def matches(self, value: str) -> bool:
         """True when ``value`` is a code of this shape."""
         return self.pattern.match(value) is not None

@@ -14,7 +14,7 @@ from fastapi import Depends, Path
 from fastapi.security import APIKeyQuery, HTTPBearer
 from pydantic import BaseModel
 
-from broadcaster.stations import CODE_RE
+from broadcaster.codes import CODE
 from broadcaster.web._schemas import ReportIn
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -28,7 +28,7 @@ are content-addressed and support `Range`. Every refusal is `{"error": "sentence
 MediaName = Annotated[str, Path(json_schema_extra={"pattern": r"^[0-9a-f]{64}\.[a-z0-9]{1,8}$"},
                                 description="sha256 of the file's bytes, a dot, its extension")]
 # The code syntax of broadcaster.stations, checked before anything else (422).
-StationCode = Annotated[str, Path(pattern=CODE_RE.pattern, max_length=64,
+StationCode = Annotated[str, Path(pattern=CODE.json_pattern, max_length=64,
                                   description="station code (or a former code)",
                                   examples=["XUANLOC-01"])]
 _bearer = HTTPBearer(auto_error=False, description="the station's token")

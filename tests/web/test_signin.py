@@ -15,6 +15,7 @@ import pytest
 
 from broadcaster.web import WebSettings
 from broadcaster.web._limits import Busy, PasswordPool
+from tests.helpers import run_async
 
 PASSWORD = "mat-khau-thu-nghiem"
 NEW_PASSWORD = "mat-khau-moi-hoan-toan"
@@ -154,7 +155,7 @@ def test_password_pool_is_bounded() -> None:
         return [await first, await second, await pool.run(lambda: "tiếp")]
 
     try:
-        assert asyncio.run(run()) == [True, True, "tiếp"]
+        assert run_async(run()) == [True, True, "tiếp"]
     finally:
         pool.shutdown()
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from broadcaster.web import _watch
+from tests.helpers import run_async
 
 
 def publication(root: Path, number: int, digest: str) -> None:
@@ -50,6 +50,4 @@ def test_concurrent_requests_share_one_read(tmp_path: Path, monkeypatch: pytest.
         assert {s.number for s in second} == {2} and reads == ["000001", "000002"]
         assert (await watcher.refresh()).digest("A-01") == "a2" and len(reads) == 2
 
-    # A thread of its own: the browser tests' Playwright leaves an event loop set on this one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, scenario()).result()
+    run_async(scenario())

@@ -32,7 +32,7 @@ from broadcaster.users import Operator, may_edit_entry, may_edit_target, targets
 from broadcaster.web.ui import _speech
 from broadcaster.web.ui._calendar import RRULE_DAYS, WEEKDAYS, monday_of, week
 from broadcaster.web.ui._conflicts import KIND_NAMES, plan_week
-from broadcaster.web.ui._core import UI, Forbidden, form_int, form_time
+from broadcaster.web.ui._core import UI, Forbidden, Refused, form_int, form_time
 from broadcaster.web.ui._owners import ORIGIN_NAMES, code_refused, origin_refused
 
 PRIORITY_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
@@ -78,7 +78,11 @@ def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
     clip = None
     document = str(form.get("document", "")).strip()
     if document and not programme:
-        number = form_int(document, "văn bản")
+        try:
+            number = form_int(document, "văn bản")
+        except InputError:   # not a value the form offers
+            raise Refused(400, f"Văn bản {document[:40]!r} không hợp lệ: hãy chọn một văn bản "
+                               "trong danh sách.") from None
         try:
             clip = _speech.latest_clip(ui.app, number).sha256
         except NotFound:
