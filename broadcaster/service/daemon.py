@@ -234,6 +234,7 @@ def build(app: App, scheduler: bool = True, local_token: str | None = None
     metrics = Metrics()
     web = create_app(app, WebSettings(rate_per_second=c.station_rate, burst=c.station_burst,
                                       max_body_bytes=c.max_body_bytes,
+                                      max_upload_bytes=c.max_document_bytes + 64 * 1024,
                                       local_token=local_token, public_url=c.public_url),
                      metrics)
     daemon = Daemon(app, metrics) if scheduler else None

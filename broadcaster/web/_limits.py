@@ -253,18 +253,23 @@ class BodySizeLimit:
     holds even for routes that never read their body.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int = 0,
+                 upload_paths: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Paths that take a document upload (exact): up to ``upload_bytes`` there.
+        self.upload_bytes = max(upload_bytes, max_bytes)
+        self.upload_paths = frozenset(upload_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if scope["path"] in self.upload_paths else self.max_bytes
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or len(declared) > 18
-                                     or int(declared) > self.max_bytes):
+                                     or int(declared) > limit):
             await self._refuse(send)
             return
         if declared in (None, b"0") and b"transfer-encoding" not in headers:
@@ -278,7 +283,7 @@ class BodySizeLimit:
                 return
             chunks.append(message.get("body", b""))
             received += len(chunks[-1])
-            if received > self.max_bytes:
+            if received > limit:
                 await self._refuse(send)
                 return
             if not message.get("more_body", False):

@@ -54,6 +54,7 @@ MEDIA_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "opus": "audio/ogg", "m4
 PLAYLISTS = {"playlist.json": "application/json",
              "playlist.m3u8": "audio/x-mpegurl; charset=utf-8"}
 CHUNK = 256 * 1024
+UPLOAD_PATHS = ("/ui/van-ban",)   # the only route that takes a file: a document
 MAX_WAIT_S = 60
 Wait = Annotated[int | None, Query(gt=0, le=MAX_WAIT_S,
                                    description="long-poll: hold up to N seconds")]
@@ -68,6 +69,8 @@ class WebSettings:
     rate_per_second: float = 10.0    # station requests per second, per station
     burst: int = 20                  # requests a station may save up
     max_body_bytes: int = 256 * 1024
+    # A document uploaded in the web UI: the largest document accepted, plus the form around it.
+    max_upload_bytes: int = 2_000_000 + 64 * 1024
     poll_interval_s: float = 0.05    # how often publications/current is checked (a readlink)
     local_token: str | None = None   # accept announcements handed over with this token
     public_url: str = ""             # how players reach this service (M3U8 media URLs)
@@ -116,7 +119,8 @@ def create_app(app: App, settings: WebSettings | None = None,
     api = FastAPI(title="broadcaster station API", description=doc.DESCRIPTION,
                   version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=doc.OPENAPI_URL, redirect_slashes=False, **_no_telemetry())
-    api.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    api.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       upload_bytes=settings.max_upload_bytes, upload_paths=UPLOAD_PATHS)
     api.add_middleware(RefuseNul)
     api.add_middleware(MetricsMiddleware, metrics=metrics)
     api.add_middleware(SecurityHeaders)

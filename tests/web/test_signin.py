@@ -214,3 +214,22 @@ def test_cli_user_changes_refuse_bad_input(users) -> None:  # type: ignore[no-un
     assert "no user 'khong-co'" in users.cli("users", "signout", "khong-co", code=1).stderr
     assert "needs --group" in users.cli("users", "role", "xa", "--role", "editor",
                                         code=1).stderr
+
+
+def test_a_document_upload_may_be_larger_than_a_station_request(users, serve) -> None:  # type: ignore[no-untyped-def]
+    # The body limit for station requests (256 KB) once refused every document over it in the
+    # web UI, where documents up to max_document_bytes (2 MB) are accepted everywhere else.
+    users("tinh")
+    client = serve()
+    assert sign_in(client, "tinh").status_code == 303
+    page = client.get("/ui/van-ban")
+    text = "Thông báo lịch tiêm chủng.\n" + " " * 400_000 + "\nHết.\n"
+    answer = client.post("/ui/van-ban", data={"csrf": csrf_of(page.text)},
+                         files={"file": ("tiem-chung.txt", text.encode(), "text/plain")})
+    assert answer.status_code == 303 and "/ui/van-ban/" in answer.headers["location"]
+    too_big = client.post("/ui/van-ban", data={"csrf": csrf_of(page.text)},
+                          files={"file": ("lon.txt", b"x" * 2_100_000, "text/plain")})
+    assert too_big.status_code == 413
+    # Elsewhere the station limit holds.
+    assert client.post("/ui/lich-phat", data={"csrf": csrf_of(page.text),
+                                              "code": "x" * 300_000}).status_code == 413
