@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +60,9 @@ MAX_TEXT = 5000
 NOW_LEAD = timedelta(seconds=3)
 # How long a request waits for another process still making the announcement of its key.
 MAKING_WAIT_S = 120.0
+MAX_AIRINGS = 100                 # airings of one announcement, however they are asked for
+MAX_EVERY_MINUTES = 7 * 24 * 60   # at most a week between two airings
+REQUEST_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 
 
 @dataclass(frozen=True)
@@ -123,8 +127,11 @@ def _check(request: AnnouncementRequest, now: datetime) -> tuple[datetime, int]:
         raise InputError(f"--repeat must be at least 1, got {request.repeat}")
     if request.repeat > 1 and not request.every_minutes:
         raise InputError("--repeat needs --every MINUTES")
-    if request.every_minutes is not None and request.every_minutes < 1:
-        raise InputError(f"--every must be at least 1 minute, got {request.every_minutes}")
+    if request.every_minutes is not None and not 1 <= request.every_minutes <= MAX_EVERY_MINUTES:
+        raise InputError(f"--every must be between 1 and {MAX_EVERY_MINUTES} minutes (a week), "
+                         f"got {request.every_minutes}")
+    if request.request_key is not None and not REQUEST_KEY_RE.match(request.request_key):
+        raise InputError("the request key must be 8-64 letters, digits, '_' or '-'")
     airings = request.repeat
     if request.until is not None:
         if request.until <= at:
@@ -132,6 +139,9 @@ def _check(request: AnnouncementRequest, now: datetime) -> tuple[datetime, int]:
         if request.every_minutes:
             fit = math.floor((request.until - at) / timedelta(minutes=request.every_minutes)) + 1
             airings = min(airings, fit) if request.repeat > 1 else fit
+    if airings > MAX_AIRINGS:
+        raise InputError(f"the announcement would air {airings} times; at most {MAX_AIRINGS} "
+                         "(use --repeat, a longer --every or an earlier --until)")
     return at, airings
 
 

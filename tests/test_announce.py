@@ -105,6 +105,12 @@ def test_until_limits_the_airings(app: App, province) -> None:  # type: ignore[n
     ({"repeat": 3}, InputError, "--every"),
     ({"repeat": 0}, InputError, "at least 1"),
     ({"text": "x" * 5001}, InputError, "5001 characters"),
+    # Bounds of the domain, whoever asks (the web form had them, the CLI and the API not).
+    ({"repeat": 101, "every_minutes": 10}, InputError, "air 101 times; at most 100"),
+    ({"repeat": 2, "every_minutes": 2**40}, InputError, "between 1 and 10080 minutes"),
+    ({"every_minutes": 1, "until": datetime(2099, 1, 1, tzinfo=UTC)}, InputError,
+     "at most 100"),
+    ({"request_key": "../x"}, InputError, "request key"),
 ])
 def test_bad_requests_store_nothing(app: App, province, kwargs, error, words) -> None:  # type: ignore[no-untyped-def]
     request = AnnouncementRequest(**({"text": TEXT, "target": "BS"} | kwargs))

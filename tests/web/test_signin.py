@@ -233,3 +233,25 @@ def test_a_document_upload_may_be_larger_than_a_station_request(users, serve) ->
     # Elsewhere the station limit holds.
     assert client.post("/ui/lich-phat", data={"csrf": csrf_of(page.text),
                                               "code": "x" * 300_000}).status_code == 413
+
+
+def test_an_announcement_form_sent_twice_makes_one_announcement(users, serve, app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from broadcaster.db import Announcement
+
+    users("tinh")
+    client = serve()
+    assert sign_in(client, "tinh").status_code == 303
+    page = client.get("/ui/thong-bao")
+    key = re.search(r'name="request_key" value="([^"]+)"', page.text)
+    assert key, "the form carries a request key"
+    form = {"csrf": csrf_of(page.text), "request_key": key.group(1), "text": "Mời bà con họp.",
+            "target": "BS-TANTIEN", "priority": "normal", "at": "2030-01-01T08:00",
+            "repeat": "1", "every": ""}
+    first = client.post("/ui/thong-bao", data=form)
+    again = client.post("/ui/thong-bao", data=form)   # a double click, a reload
+    assert first.status_code == again.status_code == 303
+    assert "không phát thêm" in client.get(again.headers["location"]).text
+    with app.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Announcement)) == 1

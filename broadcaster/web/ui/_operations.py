@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,8 +12,14 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from broadcaster.announce import (
+    MAX_AIRINGS,
+    MAX_EVERY_MINUTES,
+    REQUEST_KEY_RE,
+    AnnouncementRequest,
+    announce,
+)
 from broadcaster.announce import PRIORITIES as ANNOUNCE_PRIORITIES
-from broadcaster.announce import AnnouncementRequest, announce
 from broadcaster.audit import recent
 from broadcaster.coverage import coverage, parse_period
 from broadcaster.db.models import StationStatus, utcnow
@@ -33,8 +40,6 @@ from broadcaster.web.ui._core import UI, Forbidden, Id, form_int, form_time
 
 STATUS_NAMES = {"online": "trực tuyến", "offline": "mất kết nối", "never": "chưa báo về"}
 ANNOUNCE_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
-MAX_REPEAT = 100                  # airings of one announcement from the form
-MAX_EVERY_MINUTES = 7 * 24 * 60   # at most a week between two airings
 
 
 @dataclass(frozen=True)
@@ -200,7 +205,10 @@ def routes(router: APIRouter, ui: UI) -> None:
     @router.get("/thong-bao")
     async def announce_page(request: Request) -> Response:
         user = await ui.user(request)
-        return ui.page(request, "announce.html", user, form={}, names=ANNOUNCE_NAMES,
+        # One key per form shown: sending it twice (a double click, a reload after a timeout)
+        # answers the announcement the first sending made instead of making a second.
+        return ui.page(request, "announce.html", user,
+                       form={"request_key": secrets.token_urlsafe(24)}, names=ANNOUNCE_NAMES,
                        targets=await ui.call(announce_targets, user), confirm=False)
 
     @router.post("/thong-bao")
@@ -208,7 +216,9 @@ def routes(router: APIRouter, ui: UI) -> None:
         user = await ui.editor(request)
         form = await ui.form(request)
         values = {k: str(form.get(k, "")) for k in ("text", "target", "at", "priority",
-                                                    "repeat", "every")}
+                                                    "repeat", "every", "request_key")}
+        if not REQUEST_KEY_RE.match(values["request_key"]):   # an old page, or none sent
+            values["request_key"] = secrets.token_urlsafe(24)
         targets = await ui.call(announce_targets, user)
         if values["target"] not in {code for code, _ in targets}:
             raise Forbidden(user, f"Tài khoản {user.name} không được phát thông báo tới "
@@ -222,9 +232,10 @@ def routes(router: APIRouter, ui: UI) -> None:
             at = form_time(values["at"], "thời điểm phát") if values["at"] else None
             req = AnnouncementRequest(
                 text=values["text"], target=values["target"], priority=values["priority"],
-                at=at, repeat=form_int(values["repeat"] or 1, "số lần phát", high=MAX_REPEAT),
+                at=at, repeat=form_int(values["repeat"] or 1, "số lần phát", high=MAX_AIRINGS),
                 every_minutes=form_int(values["every"], "số phút giữa hai lần",
-                                       high=MAX_EVERY_MINUTES) if values["every"] else None)
+                                       high=MAX_EVERY_MINUTES) if values["every"] else None,
+                request_key=values["request_key"])
             made = await ui.call(announce, ui.app, req)
         except ValueError:
             return ui.page(request, "announce.html", user, form=values, names=ANNOUNCE_NAMES,
@@ -233,6 +244,10 @@ def routes(router: APIRouter, ui: UI) -> None:
         except BroadcasterError as exc:
             return ui.page(request, "announce.html", user, form=values, names=ANNOUNCE_NAMES,
                            targets=targets, confirm=False, error=str(exc))
+        if made.existing:
+            return ui.redirect(request, "/ui/thong-bao",
+                               f"Thông báo số {made.id} đã được phát từ lần gửi trước; "
+                               "không phát thêm lần nữa.")
         await ui.audit(user, "phát thông báo", f"thông báo {made.id}",
                       f"{values['priority']} tới {values['target']}, {len(made.stations)} "
                       f"đài, bản xuất bản {made.publication}")
