@@ -75,6 +75,9 @@ ACTIONS = {
     "stations token": "prints a new secret token alone, for $(...)",
     "tts": "speaks into a clip (--json prints the clip made)",
     "users add": "adds a user",
+    "users password": "sets a password (asked twice, never echoed)",
+    "users role": "changes a user's role and ends their sessions",
+    "users signout": "ends every session of a user",
 }
 
 
