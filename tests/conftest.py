@@ -128,3 +128,23 @@ def cli(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
 
     invoke.home = tmp_path / "var"  # type: ignore[attr-defined]
     return invoke
+
+
+@pytest.fixture
+def run(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The CLI with the small province (tests.helpers.SCHEDULE) applied; ``run.path`` is its
+    schedule file."""
+    from tests.helpers import SCHEDULE
+
+    path = tmp_path / "tinh.yaml"
+    path.write_text(SCHEDULE, encoding="utf-8")
+    cli("schedule", "apply", str(path))
+    cli.path = path
+    return cli
+
+
+@pytest.fixture
+def province(run):  # type: ignore[no-untyped-def]
+    """The small province applied and published for two days."""
+    run("publish", "--days", "2")
+    return run

@@ -13,6 +13,41 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+# The small province most CLI, publication and web tests start from: a province, an area with
+# broadcast rules, two communes with a station each, the provincial radio, two programmes
+# and three entries (a daily bulletin, a weekly one, an emergency).
+SCHEDULE = """
+groups:
+  - {code: BS, name: Tỉnh Bình Sơn, kind: province}
+  - code: BS-XA
+    name: Các xã
+    kind: area
+    parent: BS
+    rules: {hours: "05:00-21:00", max_session_minutes: 45, max_sessions_per_day: 3}
+  - {code: BS-TANTIEN, name: Xã Tân Tiến, kind: commune, parent: BS-XA}
+  - {code: BS-HOALOC, name: Xã Hòa Lộc, kind: commune, parent: BS-XA}
+stations:
+  - {code: TANTIEN-01, name: Đài truyền thanh xã Tân Tiến, group: BS-TANTIEN}
+  - {code: HOALOC-01, name: Đài truyền thanh xã Hòa Lộc, group: BS-HOALOC}
+  - {code: PTTH-BS, name: Đài Phát thanh tỉnh Bình Sơn, kind: radio, group: BS}
+programmes:
+  - code: ban-tin
+    title: Bản tin sáng
+    items:
+      - jingle: mo-dau
+      - ident: "Đây là Đài truyền thanh {name}"
+      - text: "Sau đây là bản tin buổi sáng."
+  - code: khan-cap
+    title: Thông báo khẩn
+    items:
+      - jingle: bao-dong
+      - text: "Thông báo khẩn về mưa lũ."
+entries:
+  - {id: sang, programme: ban-tin, target: BS, start: "06:00", rrule: FREQ=DAILY, on_collision: preempt}
+  - {id: chieu, programme: ban-tin, target: BS-XA, start: "17:30", rrule: "FREQ=WEEKLY;BYDAY=MO,TH"}
+  - {id: lu, programme: khan-cap, target: BS-TANTIEN, start: "2030-03-04T06:00:05", priority: emergency}
+"""
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""

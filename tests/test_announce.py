@@ -15,7 +15,6 @@ from broadcaster.app import App
 from broadcaster.db import Announcement, Entry, Programme
 from broadcaster.errors import InputError, NotFound
 from broadcaster.publish.publication import PublishError, station_file
-from tests.publish.test_publication import SCHEDULE
 
 TEXT = "Thông báo: chiều nay 15 giờ có cắt điện để sửa đường dây, bà con chú ý."
 # A Tuesday morning: no evening bulletin that day (MO,TH) and the 06:00 one already aired.
@@ -27,15 +26,6 @@ def tomorrow_at(hour: int) -> datetime:
     the hour of the real clock (the CLI has no clock of its own to inject)."""
     today = datetime.now(LOCAL).date() + timedelta(days=1)
     return datetime(today.year, today.month, today.day, hour, tzinfo=LOCAL)
-
-
-@pytest.fixture
-def province(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "tinh.yaml"
-    path.write_text(SCHEDULE, encoding="utf-8")
-    cli("schedule", "apply", str(path))
-    cli("publish", "--days", "2")
-    return cli
 
 
 def playlist(home: Path, code: str) -> dict:  # type: ignore[type-arg]

@@ -30,18 +30,8 @@ from broadcaster.errors import InputError
 from broadcaster.localtime import LOCAL
 from broadcaster.publish.folders import point_current
 from broadcaster.publish.publication import current_number, station_file
-from tests.publish.test_publication import SCHEDULE
 
 TEXT = "Khẩn cấp: nước sông Trà dâng cao, bà con vùng trũng di chuyển lên nơi an toàn."
-
-
-@pytest.fixture
-def province(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "tinh.yaml"
-    path.write_text(SCHEDULE, encoding="utf-8")
-    cli("schedule", "apply", str(path))
-    cli("publish", "--days", "2")
-    return cli
 
 
 def request(key: str | None = "k-0123456789") -> AnnouncementRequest:

@@ -14,7 +14,7 @@ from broadcaster.app import App
 from broadcaster.codes import CodeError, check_code
 from broadcaster.db import Entry, Programme
 from broadcaster.schedule.yamlfile import load_schedule, validate
-from tests.publish.test_publication import SCHEDULE
+from tests.helpers import SCHEDULE
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "schedules" / "binh-son.yaml"

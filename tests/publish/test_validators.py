@@ -34,6 +34,15 @@ entries:
 """
 
 
+def apply(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ids: str) -> None:  # type: ignore[no-untyped-def]
+    """Apply SCHEDULE with the XMLTV domain ``binhson.example`` and the setting xmltv_ids=``ids``."""
+    monkeypatch.setenv("BROADCASTER_XMLTV_DOMAIN", "binhson.example")
+    monkeypatch.setenv("BROADCASTER_XMLTV_IDS", ids)
+    path = tmp_path / "tinh.yaml"
+    path.write_text(SCHEDULE, encoding="utf-8")
+    cli("schedule", "apply", str(path))
+
+
 def tv_validate_file(path: Path) -> subprocess.CompletedProcess[str]:
     """The XMLTV project's validator on ``path``, offline: the DTD comes from the package
     (without ``--dtd-file`` it downloads it from supplement.xmltv.org)."""
@@ -48,11 +57,7 @@ def tv_validate_file(path: Path) -> subprocess.CompletedProcess[str]:
 
 def test_every_published_xmltv_file_passes_tv_validate_file(
         cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BROADCASTER_XMLTV_DOMAIN", "binhson.example")
-    monkeypatch.setenv("BROADCASTER_XMLTV_IDS", "TRUYENHINH_BS=truyenhinh.binhson.gov.vn")
-    path = tmp_path / "tinh.yaml"
-    path.write_text(SCHEDULE, encoding="utf-8")
-    cli("schedule", "apply", str(path))
+    apply(cli, tmp_path, monkeypatch, "TRUYENHINH_BS=truyenhinh.binhson.gov.vn")
     cli("publish", "--days", "2")
     channels = cli.home / "publications" / "current" / "channels"
     guides = sorted(channels.glob("*.xml"))
@@ -79,11 +84,7 @@ def test_the_validator_is_real(tmp_path: Path) -> None:
 
 def test_two_channels_with_one_id_publish_nothing(
         cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BROADCASTER_XMLTV_DOMAIN", "binhson.example")
-    monkeypatch.setenv("BROADCASTER_XMLTV_IDS", "TRUYENHINH_BS=ptth-bs.binhson.example")
-    path = tmp_path / "tinh.yaml"
-    path.write_text(SCHEDULE, encoding="utf-8")
-    cli("schedule", "apply", str(path))
+    apply(cli, tmp_path, monkeypatch, "TRUYENHINH_BS=ptth-bs.binhson.example")
     failed = cli("publish", "--days", "1", code=1)
     assert "stations PTTH-BS and TRUYENHINH_BS would both have the XMLTV channel id " \
            "'ptth-bs.binhson.example'; give one of them another with the setting 'xmltv_ids'; " \

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from broadcaster.app import App
 from broadcaster.db import Entry, Group, Programme, Station
-from tests.publish.test_publication import SCHEDULE
+from tests.helpers import SCHEDULE
 
 TEXT = "Nước sông Trà dâng cao, bà con vùng trũng di chuyển lên nơi an toàn."
 TIN_MOI = """  - code: tin-moi
@@ -23,16 +22,6 @@ TIN_MOI = """  - code: tin-moi
     items:
       - jingle: mo-dau
 """
-
-
-@pytest.fixture
-def run(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """The small province of the publication tests, applied from ``run.path``."""
-    path = tmp_path / "tinh.yaml"
-    path.write_text(SCHEDULE, encoding="utf-8")
-    cli("schedule", "apply", str(path))
-    cli.path = path
-    return cli
 
 
 def origins(app: App, model: type[Entry] | type[Programme] | type[Group] | type[Station]

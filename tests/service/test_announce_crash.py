@@ -24,8 +24,7 @@ from broadcaster.crash_points import ENV
 from broadcaster.db import Announcement, Entry, Programme, Publication
 from broadcaster.localtime import LOCAL
 from broadcaster.publish.publication import station_file
-from tests.helpers import wait_for
-from tests.publish.test_publication import SCHEDULE
+from tests.helpers import SCHEDULE, wait_for
 from tests.service.test_serve_e2e import Service
 
 pytestmark = pytest.mark.slow

@@ -32,8 +32,7 @@ from broadcaster.agent.cache import sha256_of
 from broadcaster.db import Announcement, Publication
 from broadcaster.localtime import LOCAL
 from tests.agent.test_agent_e2e import PROVINCE, Processes, late
-from tests.helpers import wait_for
-from tests.publish.test_publication import SCHEDULE
+from tests.helpers import SCHEDULE, wait_for
 from tests.service.test_serve_e2e import Service
 
 pytestmark = pytest.mark.slow

@@ -30,8 +30,7 @@ from broadcaster.db import Clip, DocumentRevision
 from broadcaster.db.models import AuditEvent
 from broadcaster.media.store import sha256_file
 from tests.conftest import EXAMPLE
-from tests.helpers import free_port, wait_for
-from tests.publish.test_publication import SCHEDULE
+from tests.helpers import SCHEDULE, free_port, wait_for
 
 JSON = "/api/v1/stations/{}/playlist.json"
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")

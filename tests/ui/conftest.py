@@ -88,3 +88,14 @@ def shot(page: Page, name: str, backend: str) -> Path:
     path = ARTIFACTS / f"{name}-{backend}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def audio_duration(page: Page, element_id: str) -> float:
+    """The duration in seconds the browser decodes for the ``<audio id=element_id>`` on the
+    page (its metadata loaded, or an error naming the media error code)."""
+    return float(page.evaluate("""(id) => new Promise((resolve, reject) => {
+        const a = document.getElementById(id);
+        if (a.readyState >= 1) return resolve(a.duration);
+        a.addEventListener('loadedmetadata', () => resolve(a.duration));
+        a.addEventListener('error', () => reject(new Error('audio error ' + a.error.code)));
+        a.load(); })""", element_id))

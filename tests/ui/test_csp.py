@@ -8,6 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Page, expect
 
+from tests.ui.conftest import audio_duration
+
 PAGES = ("/ui/van-ban", "/ui/chuong-trinh", "/ui/chuong-trinh/ban-tin", "/ui/lich-phat",
          "/ui/xuat-ban", "/ui/dai-xa", "/ui/phu-song", "/ui/thong-bao", "/ui/nhat-ky")
 
@@ -27,12 +29,7 @@ def test_every_page_works_under_the_csp(site, page: Page, sign_in, tmp_path: Pat
     page.get_by_label("Tải lên bản tóm tắt").set_input_files(str(short))
     page.get_by_role("button", name="Tải lên và đọc").click()
     page.wait_for_url(re.compile(r"/ui/van-ban/\d+$"))
-    duration = page.evaluate("""() => new Promise((resolve, reject) => {
-        const a = document.getElementById('clip');
-        if (a.readyState >= 1) return resolve(a.duration);
-        a.addEventListener('loadedmetadata', () => resolve(a.duration));
-        a.addEventListener('error', () => reject(new Error('audio error ' + a.error.code)));
-        a.load(); })""")
+    duration = audio_duration(page, "clip")
     assert duration > 1, duration
     for path in PAGES:
         answer = page.goto(f"{site.url}{path}")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import Page, expect
 
 from tests.conftest import EXAMPLE
-from tests.ui.conftest import shot
+from tests.ui.conftest import audio_duration, shot
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -31,12 +31,7 @@ def test_operator_week(site, sign_in, database_url) -> None:  # type: ignore[no-
     page.wait_for_url(re.compile(r"/ui/van-ban/\d+$"))
     expect(page.locator(".flash")).to_contain_text("Đã lưu văn bản nghi-quyet-tom-tat")
     expect(page.get_by_role("heading", name="Văn bản sẽ đọc")).to_be_visible()
-    duration = page.evaluate("""() => new Promise((resolve, reject) => {
-        const a = document.getElementById('clip');
-        if (a.readyState >= 1) return resolve(a.duration);
-        a.addEventListener('loadedmetadata', () => resolve(a.duration));
-        a.addEventListener('error', () => reject(new Error('audio error ' + a.error.code)));
-        a.load(); })""")
+    duration = audio_duration(page, "clip")
     assert duration > 10, duration
     shot(page, "van-ban", name)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.conftest import EXAMPLE
-from tests.ui.conftest import shot
+from tests.ui.conftest import audio_duration, shot
 from tests.ui.test_pages import csrf_of
 
 
@@ -31,12 +31,7 @@ def test_compose_save_and_listen(site, sign_in, database_url) -> None:  # type: 
     expect(page.locator("#total")).to_contain_text("phút")
     total = page.locator("#total").inner_text()
     minutes, seconds = int(total.split(" phút")[0]), int(total.split("phút ")[1].split(" ")[0])
-    heard = page.evaluate("""() => new Promise((resolve, reject) => {
-        const a = document.getElementById('programme-audio');
-        if (a.readyState >= 1) return resolve(a.duration);
-        a.addEventListener('loadedmetadata', () => resolve(a.duration));
-        a.addEventListener('error', () => reject(new Error('audio error ' + a.error.code)));
-        a.load(); })""")
+    heard = audio_duration(page, "programme-audio")
     assert heard > 10, heard   # jingle + the summary + text + tone, in one part
     assert abs(heard - (60 * minutes + seconds)) <= 1.5, (heard, total)
     shot(page, "chuong-trinh-nghe", name)

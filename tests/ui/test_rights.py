@@ -15,7 +15,7 @@ from broadcaster.app import App
 from broadcaster.db import Document, DocumentRevision, Entry, Programme, Publication
 from broadcaster.db.models import AuditEvent
 from tests.conftest import EXAMPLE
-from tests.publish.test_publication import SCHEDULE
+from tests.helpers import SCHEDULE
 from tests.ui.conftest import PASSWORD, sign_in_page
 from tests.ui.test_pages import csrf_of
 

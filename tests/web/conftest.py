@@ -6,7 +6,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +14,6 @@ import uvicorn
 
 from broadcaster.app import App
 from broadcaster.web import WebSettings, create_app
-from tests.publish.test_publication import SCHEDULE
 
 JSON = "/api/v1/stations/{}/playlist.json"
 M3U8 = "/api/v1/stations/{}/playlist.m3u8"
@@ -55,16 +53,11 @@ def serve(app: App) -> Iterator[Callable[..., httpx.Client]]:
 
 
 @pytest.fixture
-def province(cli, tmp_path: Path) -> Any:  # type: ignore[no-untyped-def]
-    """The small province of the publication tests, published, with two stations' tokens."""
-    path = tmp_path / "tinh.yaml"
-    path.write_text(SCHEDULE, encoding="utf-8")
-    cli("schedule", "apply", str(path))
-    cli("publish", "--days", "2")
-    cli.path = path
-    cli.tokens = {code: cli("stations", "token", code, "--rotate").stdout.strip()
-                  for code in ("TANTIEN-01", "HOALOC-01")}
-    return cli
+def province(province: Any) -> Any:
+    """The published small province (tests/conftest.py), with two stations' tokens."""
+    province.tokens = {code: province("stations", "token", code, "--rotate").stdout.strip()
+                       for code in ("TANTIEN-01", "HOALOC-01")}
+    return province
 
 
 def bearer(token: str) -> dict[str, str]:

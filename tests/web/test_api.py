@@ -18,7 +18,7 @@ from broadcaster.app import App
 from broadcaster.web import WebSettings
 from broadcaster.web._http import RangeNotSatisfiable, etag_matches, parse_range
 from broadcaster.web._limits import RateLimiter
-from tests.publish.test_publication import SCHEDULE
+from tests.helpers import SCHEDULE
 from tests.web.conftest import JSON, M3U8, bearer
 
 
