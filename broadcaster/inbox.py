@@ -33,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from broadcaster.app import App
 from broadcaster.db import Station, transaction
 from broadcaster.documents import FORMATS, add_document, get_document, read_document
-from broadcaster.errors import EngineError, InputError
+from broadcaster.errors import DiskFull, EngineError, InputError
 from broadcaster.speech import text_request
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ class Inbox:
             log.warning("inbox: %s: cannot speak it now (%s); trying again at the next scan",
                         path.name, exc)
             return InboxResult(path, "retry", message=str(exc))
-        except (SQLAlchemyError, OSError) as exc:  # the database or the disk, not the file
+        except (SQLAlchemyError, OSError, DiskFull) as exc:  # the database or disk, not the file
             log.warning("inbox: %s: cannot store or speak it now (%s); trying again at the "
                         "next scan", path.name, exc)
             return InboxResult(path, "retry", message=str(exc))
