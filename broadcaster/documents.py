@@ -25,12 +25,16 @@ from sqlalchemy.orm import Session, selectinload
 from broadcaster.codes import DOCUMENT_KEY, check_code
 from broadcaster.db import Document, DocumentRevision, utcnow
 from broadcaster.errors import InputError, NotFound
+from broadcaster.inputfiles import read_regular, unzip_checked
 from broadcaster.text import decode_bytes, fix_legacy_text, to_nfc
 
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".docx": "docx"}
 SPEECH_FIELDS = {"voice": str, "rate": float, "sentence_pause_ms": int, "paragraph_pause_ms": int}
 META_FIELDS = {"title", "number", "issuer", "date", "tags", "key", *SPEECH_FIELDS}
 KEY_RE = DOCUMENT_KEY.pattern
+# A .docx may unpack to at most this many times max_document_bytes (text compresses about
+# 5-15 times; a zip bomb a thousand times).
+DOCX_UNPACKED_TIMES = 16
 
 Status = Literal["new", "revised", "unchanged"]
 
@@ -78,20 +82,12 @@ def read_document(path: Path, max_bytes: int, key: str | None = None) -> ParsedD
     if fmt is None:
         raise InputError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
                          f"use .txt, .md or .docx")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the file: {exc.strerror}") from None
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file")
-    if size > max_bytes:
-        raise InputError(f"{path}: the file is {size:,} bytes, over the limit of {max_bytes:,} "
-                         f"bytes (setting 'max_document_bytes')")
+    data = read_regular(path, max_bytes, "max_document_bytes")
+    size = len(data)
     if size == 0:
         raise InputError(f"{path}: the file is empty")
-    data = path.read_bytes()
     if fmt == "docx":
-        text, meta, encoding = _read_docx(data, str(path))
+        text, meta, encoding = _read_docx(data, str(path), max_bytes)
     else:
         decoded = decode_bytes(data, str(path))
         encoding = decoded.encoding
@@ -138,14 +134,31 @@ def _split_front_matter(text: str, source: str) -> tuple[str, dict[str, Any]]:
     return rest.split("\n", 1)[1] if "\n" in rest else "", meta
 
 
-def _read_docx(data: bytes, source: str) -> tuple[str, dict[str, Any], str]:
+def _read_docx(data: bytes, source: str, max_bytes: int) -> tuple[str, dict[str, Any], str]:
+    """Text and title of a .docx. The archive is checked and unpacked within bounds first
+    (:func:`unzip_checked`: at most ``DOCX_UNPACKED_TIMES`` times ``max_bytes``); whatever
+    python-docx or lxml then find wrong is an :class:`InputError` naming the file."""
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
+    from docx.exceptions import PythonDocxError
+    from docx.opc.exceptions import OpcError
+    from lxml.etree import LxmlError
 
+    limit = DOCX_UNPACKED_TIMES * max_bytes
+    package = unzip_checked(data, source, limit, f"{DOCX_UNPACKED_TIMES} times the setting "
+                            "'max_document_bytes'")
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError):
-        raise InputError(f"{source}: not a valid .docx file (a Word 2007+ document)") from None
+        return _docx_text(docx.Document(io.BytesIO(package)))
+    except (LxmlError, PythonDocxError, OpcError, zipfile.BadZipFile, KeyError, ValueError,
+            TypeError, AttributeError, IndexError) as exc:
+        # python-docx takes a part it cannot find or parse to mean a broken document: a
+        # missing part (KeyError), bad XML or entity expansion refused by libxml2 (LxmlError),
+        # a value of the wrong form (ValueError and its kin).
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise InputError(f"{source}: not a valid .docx file (a Word 2007+ document): "
+                         f"{reason}") from None
+
+
+def _docx_text(document: Any) -> tuple[str, dict[str, Any], str]:
     paragraphs: list[str] = []
     repaired = False
     title = document.core_properties.title or ""

@@ -34,3 +34,12 @@ class EngineUnavailable(EngineError):
 
 class NotFound(BroadcasterError):
     """A stored object (document, clip, ...) with the given id does not exist."""
+
+
+class DiskFull(BroadcasterError):
+    """The disk holding a folder (media, publications, the SQLite database) is full;
+    ``folder`` is the one that could not be written, when known."""
+
+    def __init__(self, message: str, folder: str | None = None) -> None:
+        super().__init__(message)
+        self.folder = folder

@@ -6,13 +6,20 @@ same bytes are a no-op, so a restart that scans everything again stores nothing 
 renders its clip for every output profile stations use. A file still being copied (modified in
 the last ``settle_s`` seconds) waits for the next scan; one whose modification time is ahead of
 this host's clock (a share written by a host whose clock is ahead) is taken once it has stayed
-unchanged for ``settle_s`` seconds between scans. A bad file is logged with its name and
-skipped until it changes; an engine failure is retried at the next scan.
+unchanged for ``settle_s`` seconds between scans.
+
+Each file is taken on its own: one that cannot be taken never stops the others. A bad file
+(refused by :func:`read_document`, or one that breaks something unforeseen) is logged once with
+its name and why, and skipped until it changes (or the next start); an engine failure, or the
+database or disk failing, is retried at the next scan. Only regular files are read: a symbolic
+link (to /etc/shadow, say), a FIFO or a device with a summary's suffix is refused like a bad
+file, never followed or waited on.
 """
 
 from __future__ import annotations
 
 import logging
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -21,11 +28,12 @@ from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from broadcaster.app import App
 from broadcaster.db import Station, transaction
 from broadcaster.documents import FORMATS, add_document, get_document, read_document
-from broadcaster.errors import EngineError, InputError
+from broadcaster.errors import DiskFull, EngineError, InputError
 from broadcaster.speech import text_request
 
 log = logging.getLogger(__name__)
@@ -57,12 +65,21 @@ class Inbox:
         self._future: dict[Path, tuple[tuple[int, int], float]] = {}  # mark, first seen at
 
     def candidates(self) -> list[Path]:
-        """Files that look like summaries, oldest first."""
+        """Entries that look like summaries (not folders), oldest first; a symbolic link is
+        one (to be refused), looked at itself, never where it points."""
         if not self.folder.is_dir():
             return []
-        files = [p for p in self.folder.iterdir()
-                 if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FORMATS]
-        return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+        found = []
+        for path in self.folder.iterdir():
+            if path.name.startswith(".") or path.suffix.lower() not in FORMATS:
+                continue
+            try:
+                info = path.lstat()
+            except FileNotFoundError:  # gone since the listing
+                continue
+            if not stat.S_ISDIR(info.st_mode):
+                found.append((info.st_mtime_ns, path.name, path))
+        return [path for _, _, path in sorted(found)]
 
     def scan(self, stop: threading.Event | None = None) -> list[InboxResult]:
         """Store and speak every new or changed file; stop early when ``stop`` is set."""
@@ -72,7 +89,7 @@ class Inbox:
             if stop is not None and stop.is_set():
                 break
             try:
-                info = path.stat()
+                info = path.lstat()
             except FileNotFoundError:
                 continue
             mark = (info.st_mtime_ns, info.st_size)
@@ -123,6 +140,14 @@ class Inbox:
             log.warning("inbox: %s: cannot speak it now (%s); trying again at the next scan",
                         path.name, exc)
             return InboxResult(path, "retry", message=str(exc))
+        except (SQLAlchemyError, OSError, DiskFull) as exc:  # the database or disk, not the file
+            log.warning("inbox: %s: cannot store or speak it now (%s); trying again at the "
+                        "next scan", path.name, exc)
+            return InboxResult(path, "retry", message=str(exc))
+        except Exception as exc:  # the edge of one file: the others go on
+            log.exception("inbox: %s: failed unexpectedly; the file is skipped until it "
+                          "changes", path.name)
+            return InboxResult(path, "failed", message=f"{type(exc).__name__}: {exc}")
         if added.status != "unchanged":
             log.info("inbox: %s: %s document %s revision %s, spoken for %s", path.name,
                      added.status, added.document_id, added.revision,

@@ -13,6 +13,7 @@ whole raw audio in memory (at most one item plus the encoder's buffers).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import subprocess
@@ -32,7 +33,7 @@ from broadcaster.config import Profile
 from broadcaster.db import Clip, Document, Programme, transaction, utcnow
 from broadcaster.errors import InputError, NotFound
 from broadcaster.media import Ffmpeg, MediaStore, measure, normalise
-from broadcaster.media.ffmpeg import FfmpegError, last_lines
+from broadcaster.media.ffmpeg import failure
 from broadcaster.origins import check_change
 from broadcaster.speech import Renderer, RenderRequest, SpeechSettings
 
@@ -222,17 +223,23 @@ class Builder:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
         assert proc.stdin is not None
         try:
-            for index, segment in enumerate(self._segments(items, station_name, profile,
-                                                           engines, fade_ms)):
-                if index and gap_ms:
-                    proc.stdin.write(gap.raw_data)
-                    frames += int(gap.frame_count())
-                proc.stdin.write(segment.raw_data)
-                frames += int(segment.frame_count())
-            proc.stdin.close()
+            try:
+                for index, segment in enumerate(self._segments(items, station_name, profile,
+                                                               engines, fade_ms)):
+                    if index and gap_ms:
+                        proc.stdin.write(gap.raw_data)
+                        frames += int(gap.frame_count())
+                    proc.stdin.write(segment.raw_data)
+                    frames += int(segment.frame_count())
+                proc.stdin.close()
+                broken = False
+            except BrokenPipeError:  # ffmpeg stopped reading: its stderr says why
+                broken = True
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
             stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-            if proc.wait(timeout=self.ffmpeg.timeout) != 0:
-                raise FfmpegError(f"ffmpeg failed while encoding programme: {last_lines(stderr)}")
+            if proc.wait(timeout=self.ffmpeg.timeout) != 0 or broken:
+                raise failure(stderr, "ffmpeg failed while encoding programme", tmp)
             stored = self.store.add_file(tmp, profile.extension)
         except BaseException:
             proc.kill()

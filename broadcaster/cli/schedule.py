@@ -15,6 +15,7 @@ from broadcaster.db import transaction
 from broadcaster.db.models import Origin
 from broadcaster.errors import InputError
 from broadcaster.fsutil import atomic_write_bytes
+from broadcaster.publish.prune import clean_temp
 from broadcaster.publish.publication import (
     current_number,
     diff,
@@ -227,6 +228,8 @@ def publish_cmd(ctx: Context, days: float | None, show_diff: bool, rollback: int
     """Resolve the window into an immutable, numbered publication (or --diff, --rollback)."""
 
     app = ctx.app
+    if not show_diff:  # what a killed publisher left: folders under the lock, media here
+        clean_temp(app)
     if rollback is not None:
         number = roll(app, rollback)
         if as_json:

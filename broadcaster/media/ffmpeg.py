@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from broadcaster.errors import BroadcasterError, ConfigError
+from broadcaster.errors import BroadcasterError, ConfigError, DiskFull
 
 DEFAULT_TIMEOUT = 600.0
 # Audio through ffmpeg's libmp3lame encoder decodes at 0.95 of the level it went in at (measured
@@ -54,8 +54,8 @@ class Ffmpeg:
         except subprocess.TimeoutExpired:
             raise FfmpegError(f"ffmpeg did not finish within {self.timeout:.0f} s") from None
         if proc.returncode != 0:
-            raise FfmpegError(f"ffmpeg failed (exit {proc.returncode}): "
-                              f"{last_lines(proc.stderr.decode('utf-8', 'replace'))}")
+            raise failure(proc.stderr.decode("utf-8", "replace"),
+                          f"ffmpeg failed (exit {proc.returncode})")
         return proc.stdout
 
     def decode(self, source: Path | bytes,
@@ -111,6 +111,15 @@ def parse_sample_rate(stderr: str) -> int:
     if not match:
         raise FfmpegError(f"ffmpeg found no audio stream: {last_lines(stderr)}")
     return int(match.group(1))
+
+
+def failure(stderr: str, what: str, output: Path | None = None) -> BroadcasterError:
+    """The error for an ffmpeg that failed, printing ``stderr``: :class:`DiskFull` when it
+    could not write (``output``) for want of space, else :class:`FfmpegError`."""
+    if "No space left on device" in stderr:
+        return DiskFull(f"{what}: it could not write its output, no space is left on the "
+                        "device", str(output.parent) if output else None)
+    return FfmpegError(f"{what}: {last_lines(stderr)}")
 
 
 def last_lines(text: str, n: int = 3) -> str:

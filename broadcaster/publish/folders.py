@@ -18,6 +18,7 @@ left behind.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -35,6 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from broadcaster.app import App
+from broadcaster.errors import DiskFull
 from broadcaster.fsutil import fsync_dir, public_mode
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ LOCK_FILE = ".lock"
 # (the scheduler's leadership uses another one).
 ADVISORY_KEY = 0x62726F6164707562  # "broadpub"
 SYNC_THREADS = 16
+FULL_BELOW = 1 << 20
 STALE = re.compile(r"\.\d{6}\..+|\.current\..+")
 
 _held = threading.local()  # lock files this thread holds, for re-entry
@@ -127,6 +130,39 @@ def clean_stale(app: App) -> int:
     if removed:
         fsync_dir(folder)
     return removed
+
+
+def is_disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether ``exc`` means the disk is full: ENOSPC (or a quota) from a write, ffmpeg's
+    :class:`DiskFull`, SQLite's "database or disk is full", or its "disk I/O error" while
+    ``folder``'s disk has less than 1 MiB free."""
+    if isinstance(exc, DiskFull):
+        return True
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    text = str(getattr(exc, "orig", None) or exc)
+    if "database or disk is full" in text:
+        return True
+    return "disk I/O error" in text and _free_bytes(folder) < FULL_BELOW
+
+
+def disk_full(exc: BaseException, folder: Path, kept: str) -> DiskFull:
+    """A :class:`DiskFull` naming the folder that could not be written (known to the error,
+    else ``folder``), its free bytes, and what was ``kept``."""
+    filename = getattr(exc, "filename", None)
+    where = Path(exc.folder) if isinstance(exc, DiskFull) and exc.folder else \
+        Path(filename).parent if isinstance(filename, str) else folder
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    return DiskFull(f"the disk holding {where} is full ({_free_bytes(where):,} bytes free); "
+                    f"{kept}. Free some space and try again")
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
 
 
 def write_folder(target: Path, files: Mapping[str, bytes],

@@ -33,14 +33,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-from collections.abc import Collection, Mapping, Sequence
+import shutil
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from broadcaster import xmltv_ids
 from broadcaster.app import App
@@ -49,6 +53,8 @@ from broadcaster.errors import BroadcasterError, NotFound
 from broadcaster.media import MediaStore
 from broadcaster.publish.folders import (
     clean_stale,
+    disk_full,
+    is_disk_full,
     point_current,
     publish_lock,
     root,
@@ -79,6 +85,8 @@ __all__ = [
     "station_folder",
     "verify_media",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW = timedelta(days=7)
 CHANNEL_KINDS = ("radio", "tv")
@@ -301,7 +309,8 @@ def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT
     now = now or utcnow()
     start = start or now
     end = start + window
-    with publish_lock(app):
+    with publish_lock(app), _disk_full_named(app):
+        clean_stale(app)  # what a killed publisher left (under the lock: none is at work)
         in_force = current_number(app)
         before: dict[str, Any] = _index(app, in_force)["stations"] \
             if in_force is not None else {}
@@ -346,11 +355,12 @@ def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT
                  "created_at": _z(now), "stations": stations}
         files["index.json"] = _index_bytes(index)
         write_folder(_folder(app, number), files, links)
-        with transaction(app.sessions) as session:
-            session.add(Publication(number=number, window_start=start, window_end=end,
-                                    note=note, stations={c: {"digest": v["digest"]}
-                                                         for c, v in stations.items()}))
-        point_current(root(app), number)
+        with _undone_on_failure(app, number):
+            with transaction(app.sessions) as session:
+                session.add(Publication(number=number, window_start=start, window_end=end,
+                                        note=note, stations={c: {"digest": v["digest"]}
+                                                             for c, v in stations.items()}))
+            point_current(root(app), number)
     return number, changes
 
 
@@ -360,7 +370,8 @@ def rollback(app: App, number: int, now: datetime | None = None) -> int:
     if not (source / "index.json").is_file():
         raise NotFound(f"no publication number {number}")
     now = now or utcnow()
-    with publish_lock(app):
+    with publish_lock(app), _disk_full_named(app):
+        clean_stale(app)
         new = _next_number(app)
         index = _index(app, number)
         links: dict[str, str | Path] = {}
@@ -371,15 +382,53 @@ def rollback(app: App, number: int, now: datetime | None = None) -> int:
         index |= {"number": new, "created_at": _z(now), "rollback_of": number,
                   "stations": stations}
         write_folder(_folder(app, new), {"index.json": _index_bytes(index)}, links)
-        with transaction(app.sessions) as session:
-            old = session.scalar(select(Publication).where(Publication.number == number))
-            session.add(Publication(
-                number=new, window_start=old.window_start if old else now,
-                window_end=old.window_end if old else now, note=f"rollback to {number}",
-                stations={c: {"digest": v["digest"]} for c, v in index["stations"].items()},
-                rollback_of=number))
-        point_current(root(app), new)
+        with _undone_on_failure(app, new):
+            with transaction(app.sessions) as session:
+                old = session.scalar(select(Publication).where(Publication.number == number))
+                session.add(Publication(
+                    number=new, window_start=old.window_start if old else now,
+                    window_end=old.window_end if old else now, note=f"rollback to {number}",
+                    stations={c: {"digest": v["digest"]} for c, v in index["stations"].items()},
+                    rollback_of=number))
+            point_current(root(app), new)
     return new
+
+
+@contextmanager
+def _disk_full_named(app: App) -> Iterator[None]:
+    """A full disk met while publishing becomes one :class:`DiskFull` naming the folder and
+    saying what stays in force."""
+    in_force = current_number(app)
+    try:
+        yield
+    except Exception as exc:
+        folder = root(app)
+        if isinstance(exc, SQLAlchemyError) and app.engine.dialect.name == "sqlite":
+            folder = Path(app.engine.url.database or folder).parent
+        if not is_disk_full(exc, folder):
+            raise
+        kept = (f"publication {in_force} is still the one in force"
+                if in_force is not None else "there is still no publication in force")
+        raise disk_full(exc, folder, f"nothing was published: {kept}, and nothing "
+                        "half-made was kept") from None
+
+
+@contextmanager
+def _undone_on_failure(app: App, number: int) -> Iterator[None]:
+    """Publication ``number``, renamed in, is taken away again if its row or ``current``
+    cannot follow: a folder the database does not know is nobody's publication."""
+    try:
+        yield
+    except BaseException:
+        if current_number(app) != number:
+            shutil.rmtree(_folder(app, number), ignore_errors=True)
+            try:
+                with transaction(app.sessions) as session:
+                    session.execute(delete(Publication).where(Publication.number == number))
+            except SQLAlchemyError as exc:
+                log.warning("publication %s: its folder was removed but its row could not "
+                            "be (%s)", number, exc)
+        raise
 
 
 def list_publications(app: App, limit: int | None = None) -> list[Publication]:

@@ -19,7 +19,7 @@ from lxml import etree
 from sqlalchemy import text
 
 from broadcaster.app import App
-from broadcaster.errors import NotFound
+from broadcaster.errors import DiskFull, NotFound
 from broadcaster.publish import folders, prune, publication
 from tests.helpers import SCHEDULE
 
@@ -448,7 +448,8 @@ def test_a_failed_write_leaves_nothing_behind(run, app, monkeypatch) -> None:  #
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(folders, "_write", broken)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(DiskFull, match=f"the disk holding .* is full .*publication {number} "
+                       "is still the one in force"):
         publication.publish(app, window=timedelta(days=2))
     pubs: Path = run.home / "publications"
     assert sorted(p.name for p in pubs.iterdir()) == [".lock", f"{number:06d}", "current"]
@@ -468,3 +469,23 @@ def test_if_changed_writes_nothing_when_every_playlist_is_unchanged(run, app) ->
                                            now=start, if_changed=True)
     assert changed == first + 1
     assert {c.code for c in changes if c.status == "changed"} == {"HOALOC-01"}
+
+
+def test_publish_removes_what_a_killed_publisher_left(run) -> None:  # type: ignore[no-untyped-def]
+    number = publish(run)
+    pubs: Path = run.home / "publications"
+    half = pubs / f".{number + 1:06d}.k3j9x2"
+    (half / "stations" / "TANTIEN-01").mkdir(parents=True)
+    (half / "stations" / "TANTIEN-01" / "playlist.json").write_bytes(b"{" * 100_000)
+    os.symlink(f"{number + 1:06d}", pubs / ".current.4242.1")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    tmp = run.home / "media" / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / f"{dead.pid}-half.mp3").write_bytes(b"\xff" * 1000)  # a killed render's
+    assert publish(run) == number + 1
+    assert sorted(p.name for p in pubs.iterdir()) == [".lock", f"{number:06d}",
+                                                      f"{number + 1:06d}", "current"]
+    assert os.readlink(pubs / "current") == f"{number + 1:06d}"
+    assert list(tmp.iterdir()) == []
+    run("check")
