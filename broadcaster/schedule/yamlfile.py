@@ -34,7 +34,6 @@ from broadcaster.schedule._sections import (
     PROVINCE_KEYS,
     RELAY_KEYS,
     RELAY_SCHEMES,
-    RRULE_RANGES,
     SECTIONS,
     SHA256_RE,
     STATION_KEYS,
@@ -44,6 +43,7 @@ from broadcaster.schedule._sections import (
     Read,
     SectionReader,
 )
+from broadcaster.schedule.bounds import RRULE_RANGES
 from broadcaster.schedule.dump import dump_schedule
 from broadcaster.schedule.rules import rule_problems
 from broadcaster.schedule.spec import Location, ScheduleSpec
