@@ -13,7 +13,7 @@ column):
 
 :func:`read_bounded` refuses a file over its size limit before reading the rest of it, and
 :func:`load` turns what the constructor rejects (a date like 2024-13-45, an integer of 5,000
-digits, an unknown tag) into the same error. Syntax errors stay ``yaml.YAMLError`` for the
+digits, ``!!timestamp 7:00``) into the same error. Syntax errors stay ``yaml.YAMLError`` for the
 caller to word, as they carry the place already.
 """
 
@@ -88,9 +88,10 @@ class _BoundedLoader(yaml.SafeLoader):
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except (ValueError, TypeError, OverflowError) as exc:
-            # e.g. 2024-13-45 (PyYAML takes it for a date, then cannot build it), an integer
-            # of 5,000 digits
+        except (ValueError, TypeError, OverflowError, AttributeError, KeyError) as exc:
+            # PyYAML's own constructors fail so on: 2024-13-45 (taken for a date, then not
+            # buildable), an integer of 5,000 digits, an explicit tag on a value that is not
+            # of its kind (!!timestamp 7:00, !!bool maybe; found by tests/fuzz)
             mark = node.start_mark
             raise YamlRefused(self.source, mark.line + 1, mark.column + 1,
                               f"the value {_excerpt(node)} cannot be read: {exc}") from None

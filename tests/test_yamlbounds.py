@@ -54,6 +54,12 @@ def test_values_the_constructor_refuses_name_the_place() -> None:
         load("title: x\ndate: 2024-13-45\n", "f.yaml", max_nodes=100)
     with pytest.raises(YamlRefused, match=r"^f.yaml:1:4: .* cannot be read: Exceeds the limit"):
         load("n: " + "1" * 5000, "f.yaml", max_nodes=100)
+    # Explicit tags on values not of their kind (found by tests/fuzz): PyYAML's constructors
+    # raise AttributeError and KeyError there.
+    with pytest.raises(YamlRefused, match=r"^f.yaml:1:7: the value '7:00' cannot be read"):
+        load("date: !!timestamp 7:00", "f.yaml", max_nodes=100)
+    with pytest.raises(YamlRefused, match=r"^f.yaml:1:5: the value 'maybe' cannot be read"):
+        load("ok: !!bool maybe", "f.yaml", max_nodes=100)
 
 
 def _validate(path: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
