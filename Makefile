@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-hours tools lint bench fuzz-api clean
+.PHONY: run test test-hours tools lint bench fuzz-api fuzz-inputs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,13 @@ bench: $(STAMP)
 # Shorter: make fuzz-api FUZZ_ARGS="--seconds 60"
 fuzz-api: $(STAMP)
 	$(BIN)/python benchmarks/fuzz_api.py $(FUZZ_ARGS)
+
+# The YAML schedule reader and the document decoders (.txt/.md, .docx) fuzzed by atheris
+# (coverage-guided, libFuzzer), FUZZ_SECONDS per target; prints executions, exec/s, coverage and
+# crashes; a new crash is written to tests/fuzz/crashes/ and fails the run. See docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+fuzz-inputs: $(STAMP)
+	$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

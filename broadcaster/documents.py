@@ -22,6 +22,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from broadcaster import yamlbounds
 from broadcaster.codes import DOCUMENT_KEY, check_code
 from broadcaster.db import Document, DocumentRevision, utcnow
 from broadcaster.errors import InputError, NotFound
@@ -35,6 +36,9 @@ KEY_RE = DOCUMENT_KEY.pattern
 # A .docx may unpack to at most this many times max_document_bytes (text compresses about
 # 5-15 times; a zip bomb a thousand times).
 DOCX_UNPACKED_TIMES = 16
+# Front matter holds a few short fields: read within these bounds (see broadcaster.yamlbounds).
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+MAX_FRONT_MATTER_NODES = 10_000
 
 Status = Literal["new", "revised", "unchanged"]
 
@@ -112,8 +116,14 @@ def _split_front_matter(text: str, source: str) -> tuple[str, dict[str, Any]]:
     if end < 0:
         raise InputError(f"{source} line 1: front matter starts with '---' but never ends")
     block = text[4:end]
+    if len(block) > MAX_FRONT_MATTER_CHARS:
+        raise InputError(f"{source} line 2: front matter is longer than "
+                         f"{MAX_FRONT_MATTER_CHARS:,} characters; it holds a few short fields")
     try:
-        meta = yaml.safe_load(block) or {}
+        meta = yamlbounds.load(block, source, max_nodes=MAX_FRONT_MATTER_NODES) or {}
+    except yamlbounds.YamlRefused as exc:
+        raise InputError(f"{source} line {exc.line + 1}: front matter is refused: "
+                         f"{exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 2

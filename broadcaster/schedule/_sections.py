@@ -20,6 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from broadcaster.codes import DOCUMENT_KEY, ENTRY_ID
 from broadcaster.errors import InputError
 from broadcaster.schedule._nodes import NodeReader, kind_of
+from broadcaster.schedule.bounds import rule_problem
 from broadcaster.schedule.spec import (
     COLLISION_POLICIES,
     DEFAULT_FADE_MS,
@@ -60,8 +61,6 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
 DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?")
 IDENT_FIELDS = ("name", "code")
-RRULE_RANGES = {"COUNT": (1, 100_000), "INTERVAL": (1, 1000), "BYMONTH": (1, 12),
-                "BYMONTHDAY": (-31, 31), "BYYEARDAY": (-366, 366), "BYWEEKNO": (-53, 53)}
 # A recurrence without valid.from is anchored here; only COUNT and INTERVAL depend on it.
 ANCHOR_DAY = date(2025, 1, 1)
 
@@ -341,7 +340,8 @@ class SectionReader(NodeReader):
 
 def _rrule_problem(value: str, parts: dict[str, str], start: time | datetime | None,
                    valid_from: date | None) -> str | None:
-    """Why dateutil (or the ranges of RFC 5545) refuse this RRULE; None when it is fine."""
+    """Why dateutil, the ranges of RFC 5545 or the bounds of a broadcast
+    (:mod:`~broadcaster.schedule.bounds`) refuse this RRULE; None when it is fine."""
     if "\n" in value or "DTSTART" in parts or "EXDATE" in parts:
         return "write the rule only (FREQ=...); the start goes in start, exceptions in except"
     if any("=" not in p for p in value.split(";")):
@@ -350,12 +350,9 @@ def _rrule_problem(value: str, parts: dict[str, str], start: time | datetime | N
         return "FREQ is missing (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY)"
     if parts.get("UNTIL", "").endswith("Z"):
         return "UNTIL must be a local date (no Z); or use valid.until"
-    for key, (low, high) in RRULE_RANGES.items():
-        for number in filter(None, parts.get(key, "").split(",")):
-            if not re.fullmatch(r"[+-]?\d+", number):
-                return f"{key}={number} is not a whole number"
-            if not low <= int(number) <= high or int(number) == 0:
-                return f"{key}={number} is out of range ({low}..{high}, not 0)"
+    bounds = rule_problem(value)
+    if bounds:
+        return bounds
     if ("COUNT" in parts or int(parts.get("INTERVAL", "1") or 1) > 1) and valid_from is None:
         return "COUNT and INTERVAL count from a first day: give valid.from"
     wall = start if isinstance(start, time) else time(0, 0)

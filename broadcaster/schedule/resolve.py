@@ -11,7 +11,9 @@ without a ``BY...`` day (``FREQ=WEEKLY`` alone repeats on that weekday). ``UNTIL
 wall-clock time (a UTC ``...Z`` value is converted). Validity (both ends inclusive) and exception
 dates are local dates of the start. A local time that does not exist (skipped by a DST change)
 plays at the same offset as before the change (02:30 becomes 03:30); one that exists twice plays
-at the first.
+at the first. Expansion is capped (:mod:`broadcaster.schedule.bounds`): a rule that gives
+more than ``MAX_PER_DAY`` airings a day over the window, or walks more than ``MAX_SCAN``
+occurrences before it, is an :class:`InputError` naming the entry, whoever wrote it.
 
 **Collisions** (:func:`resolve`). One channel plays one thing at a time. Priorities rank
 ``emergency > high > normal``. An entry's ``policy`` says what *it* does when it would start while
@@ -54,6 +56,7 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
 from broadcaster.errors import InputError
+from broadcaster.schedule.bounds import MAX_PER_DAY, MAX_SCAN
 
 __all__ = [
     "POLICIES",
@@ -227,7 +230,24 @@ def _recurrence(rule_id: str, text: str, tz: ZoneInfo, anchor: datetime, first: 
         recurrence = rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=anchor)
     except (ValueError, TypeError) as err:
         raise InputError(f"entry {rule_id!r}: {text!r} is not a valid RRULE: {err}") from None
-    return tuple(recurrence.between(first, last, inc=True))
+    days = (last - first).days
+    cap = MAX_PER_DAY * (days + 1)  # [first, last] holds the first instant of day days + 1
+    out: list[datetime] = []
+    for seen, moment in enumerate(recurrence):  # lazily: never more than the caps
+        if moment > last:
+            break
+        if moment >= first:
+            out.append(moment)
+        if len(out) > cap:
+            raise InputError(f"entry {rule_id!r}: the rule {text!r} gives more than {cap:,} "
+                             f"airings from {first:%Y-%m-%d} to {last:%Y-%m-%d}, more than the "
+                             f"{MAX_PER_DAY} a day a station can broadcast; change the rule or "
+                             "remove the entry")
+        if seen >= MAX_SCAN + cap:
+            raise InputError(f"entry {rule_id!r}: the rule {text!r} counts more than "
+                             f"{MAX_SCAN:,} airings before {first:%Y-%m-%d}; change the rule "
+                             "or remove the entry")
+    return tuple(out)
 
 
 def _naive(moment: datetime, tz: ZoneInfo) -> datetime:

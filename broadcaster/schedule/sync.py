@@ -26,6 +26,7 @@ from broadcaster.db.models import User
 from broadcaster.errors import InputError, NotFound
 from broadcaster.origins import Origin, check_change, check_removal, label
 from broadcaster.programme import ItemDef, ProgrammeDef, get_programme, save_programme
+from broadcaster.schedule.bounds import rule_problem
 from broadcaster.schedule.spec import (
     Alias,
     EntrySpec,
@@ -332,6 +333,9 @@ def save_entry(session: Session, spec: EntrySpec, *, origin: str) -> str:
     if spec.rrule:
         if spec.start_time is None:
             raise InputError(f"entry {spec.id}: a repeating entry needs --start HH:MM")
+        reason = rule_problem(spec.rrule)
+        if reason:
+            raise InputError(f"entry {spec.id}: rrule {spec.rrule!r} is refused: {reason}")
         try:
             rrulestr(spec.rrule, dtstart=datetime.combine(spec.valid_from or date(2025, 1, 1),
                                                          spec.start_time))

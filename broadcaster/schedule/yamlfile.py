@@ -5,7 +5,8 @@ keeps the line and column it was written at, and values are taken from their sou
 unquoted ``05:30`` stays a time (YAML 1.1 would make it the number 330) and ``2025-09-02`` a
 date. Validation never stops at the first problem: each file is read to the end, then the
 files are checked together (duplicate codes, references, the group tree), and every problem is
-reported with file, line, column and the field's path, e.g. ``entries[3].start``.
+reported with file, line, column and the field's path, e.g. ``entries[3].start``. Files are
+read within the bounds of :mod:`broadcaster.yamlbounds` (size, nesting, aliases).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from broadcaster.schedule._sections import (
     PROVINCE_KEYS,
     RELAY_KEYS,
     RELAY_SCHEMES,
-    RRULE_RANGES,
     SECTIONS,
     SHA256_RE,
     STATION_KEYS,
@@ -44,9 +44,11 @@ from broadcaster.schedule._sections import (
     Read,
     SectionReader,
 )
+from broadcaster.schedule.bounds import RRULE_RANGES
 from broadcaster.schedule.dump import dump_schedule
 from broadcaster.schedule.rules import rule_problems
 from broadcaster.schedule.spec import Location, ScheduleSpec
+from broadcaster.yamlbounds import YamlRefused, compose, read_bounded
 
 __all__ = [
     "ALIAS_KEYS",
@@ -86,6 +88,10 @@ SYNTAX_HINTS = {
                         "split the file)",
 }
 
+# A province of 5,000 stations fits in about 1 MB; reading 4 MB takes PyYAML some 10 s.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_NODES = 500_000   # values, aliases followed (the example province has about 1,150)
+
 T = TypeVar("T")
 
 
@@ -118,13 +124,20 @@ def _syntax_problem(name: str, text: str, exc: yaml.YAMLError) -> Problem:
                    "not allowed in a YAML file; delete it")
 
 
+def _refused(exc: YamlRefused) -> Problem:
+    return Problem(Location(exc.source, exc.line, exc.column), "", exc.problem)
+
+
 def _read_file(path: Path, problems: list[Problem]) -> File:
     """Read one file: its specs with their sites; problems are appended to ``problems``."""
     name = str(path)
     out = File()
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_FILE_BYTES, "schedule file")
         text = data.decode("utf-8-sig")
+    except YamlRefused as exc:
+        problems.append(_refused(exc))
+        return out
     except OSError as exc:
         problems.append(Problem(Location(name, 0, 0), "", f"cannot read the file: "
                                 f"{exc.strerror or exc}"))
@@ -137,7 +150,10 @@ def _read_file(path: Path, problems: list[Problem]) -> File:
         return out
     reader = SectionReader(name)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text, name, max_nodes=MAX_NODES)
+    except YamlRefused as exc:
+        problems.append(_refused(exc))
+        return out
     except yaml.YAMLError as exc:
         problems.append(_syntax_problem(name, text, exc))
         return out
