@@ -54,7 +54,7 @@ def docx(data: bytes) -> None:
     from broadcaster.documents import _read_docx
 
     try:
-        _read_docx(data, "fuzz.docx")
+        _read_docx(data, "fuzz.docx", 2_000_000)   # the default max_document_bytes
     except InputError:
         pass
 

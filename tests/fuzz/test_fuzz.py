@@ -60,7 +60,6 @@ def test_every_open_crash_is_on_record() -> None:
 
 
 def test_the_harness_runs_each_target(tmp_path: Path) -> None:
-    pytest.importorskip("atheris", reason="atheris ships wheels for Linux x86_64 only")
     done = subprocess.run([sys.executable, str(HERE / "run.py"), "--seconds", "4", "--json",
                            "--work", str(tmp_path / "work"), "--crashes",
                            str(tmp_path / "crashes")],
@@ -70,7 +69,5 @@ def test_the_harness_runs_each_target(tmp_path: Path) -> None:
     for row in rows.values():
         assert not row["failed"], row
         assert row["runs"] > 0 and row["cov"] > 0 and row["corpus"] > 0, row
-    # The readers of this work are held to no crash; docx decoding is another's (open.txt).
-    assert rows["schedule_yaml"]["crashes"] == 0, sorted(p.name for p in
-                                                         (tmp_path / "crashes").glob("*"))
-    assert rows["document_text"]["crashes"] == 0
+    found = sorted(p.name for p in (tmp_path / "crashes").glob("*"))
+    assert [row["crashes"] for row in rows.values()] == [0] * len(rows), found
