@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -86,3 +86,29 @@ def heavy_imports(code: str, packages: tuple[str, ...] = SERVER_PACKAGES,
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True)
     return done.stdout.splitlines()[-1].split()[1:]
+
+
+# Run a command under a small parent of its own that reports the command's peak memory: the
+# kernel's peak for a child counts what it inherited at fork, and a child of the test process
+# (hundreds of MB into the suite) would report that; this parent is small when it forks.
+_MEASURED = """\
+import resource, subprocess, sys
+try:
+    code = subprocess.run(sys.argv[2:], timeout=float(sys.argv[1])).returncode
+except subprocess.TimeoutExpired:
+    code = 124
+sys.stderr.write(f"\\npeak-rss-kb {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
+sys.exit(code)
+"""
+
+
+def run_measured(args: Sequence[str], env: Mapping[str, str], timeout: float = 60
+                 ) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``args`` to its end (exit 124 after ``timeout`` seconds); its result (stdout and
+    stderr as it wrote them) and its peak resident memory in MB."""
+    done = subprocess.run([sys.executable, "-c", _MEASURED, str(timeout), *args],
+                          capture_output=True, text=True, env=dict(env), timeout=timeout + 60)
+    stderr, _, peak_kb = done.stderr.rpartition("\npeak-rss-kb ")
+    return (subprocess.CompletedProcess(list(args), done.returncode, done.stdout, stderr),
+            int(peak_kb) / 1024)
+

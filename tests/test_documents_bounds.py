@@ -9,8 +9,6 @@ import os
 import struct
 import subprocess
 import sys
-import tempfile
-import threading
 import zlib
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 
 from broadcaster.documents import read_document
 from broadcaster.errors import InputError
+from tests.helpers import run_measured
 
 GIB = 1 << 30
 RSS_LIMIT_MB = 300
@@ -126,25 +125,12 @@ def truncated_docx(path: Path) -> None:
 def docs_add(tmp_path: Path, *files: Path, timeout: float = 60) -> tuple[
         subprocess.CompletedProcess[str], float]:
     """``broadcaster docs add FILES`` in a process of its own; its result and its peak RSS in
-    MB (from ``wait4``: that process's own, not the largest of every child so far)."""
+    MB (that process's own: see tests.helpers.run_measured)."""
     env = {**os.environ, "BROADCASTER_HOME": str(tmp_path / "var"),
            "BROADCASTER_DATABASE_URL": f"sqlite:///{tmp_path / 'docs.db'}",
            "BROADCASTER_CONFIG": "", "BROADCASTER_ENGINES": "espeak"}
-    args = [sys.executable, "-m", "broadcaster", "docs", "add", *map(str, files)]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=err)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        done = subprocess.CompletedProcess(args, proc.returncode, out.read().decode(),
-                                           err.read().decode())
-    return done, usage.ru_maxrss / 1024
+    return run_measured([sys.executable, "-m", "broadcaster", "docs", "add", *map(str, files)],
+                        env, timeout)
 
 
 def refused(done: subprocess.CompletedProcess[str], path: Path, why: str) -> None:

@@ -17,6 +17,7 @@ from broadcaster.db.engine import transaction
 from broadcaster.errors import InputError
 from broadcaster.schedule.bounds import MAX_PER_DAY, airings_per_day, rule_problem
 from broadcaster.schedule.resolve import Rule, expand
+from tests.helpers import run_measured
 
 BIN = Path(sys.executable).parent / "broadcaster"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -105,19 +106,6 @@ def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
             "BROADCASTER_CONFIG": ""}
 
 
-# The child's own peak memory, measured by a parent of its own (RUSAGE_CHILDREN of this test's
-# process would also count every earlier child of the test session).
-MEASURE = """\
-import resource, subprocess, sys
-try:
-    done = subprocess.run(sys.argv[1:], timeout=60)
-except subprocess.TimeoutExpired:
-    print("timeout"); sys.exit(124)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(done.returncode)
-"""
-
-
 def test_publish_stops_at_a_secondly_row_already_in_the_database(
         cli, app: App, tmp_path: Path, database_url: str) -> None:  # type: ignore[no-untyped-def]
     """A row stored before the checks (or by hand): publish ends at once, naming the entry."""
@@ -128,15 +116,13 @@ def test_publish_stops_at_a_secondly_row_already_in_the_database(
         session.add(Entry(code="moi-giay", programme="tin", target="DAI-1", origin="cli",
                           start_time="06:00", rrule="FREQ=SECONDLY"))
     started = clock.monotonic()
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(BIN), "publish", "--days", "7"],
-                          capture_output=True, text=True, timeout=90,
-                          env=_env(tmp_path, database_url))
+    done, peak_mb = run_measured([str(BIN), "publish", "--days", "7"],
+                                 _env(tmp_path, database_url), timeout=60)
     elapsed = clock.monotonic() - started
     assert done.returncode == 1, done.stdout + done.stderr
     assert "entry 'moi-giay': the rule 'FREQ=SECONDLY' gives more than" in done.stderr
     assert f"more than the {MAX_PER_DAY} a day a station can broadcast" in done.stderr
     assert "Traceback" not in done.stderr
-    peak_mb = int(done.stdout.split()[-1]) / 1024
     assert peak_mb < 400, f"publish peaked at {peak_mb:.0f} MB"
     assert elapsed < 60
     assert not (tmp_path / "var" / "publications" / "current").exists()
