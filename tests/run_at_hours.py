@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import math
 import os
 import subprocess
 import sys
@@ -59,8 +60,10 @@ def real_time(env: dict[str, str]) -> float:
 
 
 def offset_seconds(target: datetime, real_now: float) -> int:
-    """The FAKETIME offset that makes a clock reading ``real_now`` read ``target``."""
-    return round(target.timestamp() - real_now)
+    """The FAKETIME offset (whole seconds) that makes a clock reading ``real_now`` read
+    ``target``, or up to a second later: never earlier (rounding down could put a run that
+    asks for 00:30 at 00:29:59)."""
+    return math.ceil(target.timestamp() - real_now)
 
 
 def faketime_env(library: str, target: datetime, real_now: float,

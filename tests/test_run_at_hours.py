@@ -26,6 +26,7 @@ def test_offsets_and_targets() -> None:
     assert target == datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
     real = datetime(2026, 12, 3, 12, 0, tzinfo=UTC).timestamp()
     assert offset_seconds(target, real) == -9000
+    assert offset_seconds(target, real - 0.4) == -8999   # never before the target
     env = faketime_env("/lib/libfaketimeMT.so.1", target, real,
                        {"LD_PRELOAD": "/lib/other.so", "PYTHONPATH": "/src"})
     assert env["FAKETIME"] == "-9000" and env["FAKETIME_DONT_FAKE_MONOTONIC"] == "1"
