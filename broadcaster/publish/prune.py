@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import shutil
-import time
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -118,12 +118,15 @@ def clean_temp(app: App, older_than_s: float = STALE_TEMP_S) -> int:
     """Remove temporary files a killed render left in the media store; how many.
 
     A file goes when the process that made it (its name starts with the pid) is gone, or when
-    it is older than ``older_than_s`` whoever made it.
+    it is older than ``older_than_s`` whoever made it. Age is measured on the clock that stamps
+    the files (the filesystem's: a fresh probe file's mtime), not this process's: the two differ
+    on a network filesystem, after a clock step, or under a faked clock, and a live render's
+    file must never look old because they do.
     """
     tmp = app.store.root / "tmp"
     if not tmp.is_dir():
         return 0
-    limit = time.time() - older_than_s
+    limit = _filesystem_now(tmp) - older_than_s
     stale = []
     for path in tmp.iterdir():
         pid = path.name.split("-", 1)[0]
@@ -133,6 +136,16 @@ def clean_temp(app: App, older_than_s: float = STALE_TEMP_S) -> int:
     for path in stale:
         path.unlink(missing_ok=True)
     return len(stale)
+
+
+def _filesystem_now(folder: Path) -> float:
+    """The time as the filesystem of ``folder`` stamps a file written now."""
+    fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-clock-", dir=folder)
+    try:
+        return os.fstat(fd).st_mtime
+    finally:
+        os.close(fd)
+        os.unlink(name)
 
 
 def offline_count(app: App) -> int:
