@@ -13,7 +13,7 @@ from sqlalchemy import select
 from broadcaster.app import App
 from broadcaster.db import Document, DocumentRevision
 from broadcaster.inbox import Inbox
-from tests.test_documents_bounds import laughs_docx
+from tests.hostile_docs import laughs_docx
 
 GOOD = "Xin chào bà con. Hôm nay có họp thôn lúc 19 giờ."
 

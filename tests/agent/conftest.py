@@ -7,14 +7,18 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from broadcaster.agent.cache import MediaCache
 from broadcaster.agent.playlist import Item, MediaRef
 from broadcaster.agent.settings import AgentSettings
 from broadcaster.publish.formats import Media, PlaylistItem, StationInfo, manifest_json
 from tests.agent.hostile import HostileServer
+
+if TYPE_CHECKING:
+    from broadcaster.agent.runner import Agent
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 in Hồ Chí Minh City
 STATION = StationInfo("TANTIEN-01", "Đài truyền thanh xã Tân Tiến", "commune",
@@ -111,3 +115,21 @@ def hostile() -> Iterator[HostileServer]:
     server = HostileServer().start()
     yield server
     server.stop()
+
+
+def media_bytes(item: Item) -> bytes:
+    return item.id.encode()
+
+
+def stage(settings: AgentSettings, items: Sequence[Item], with_media: Sequence[Item] = (),
+          publication: int = 1, agent: Agent | None = None) -> None:
+    """A cache as a previous run (or the fetcher of ``agent``) left it: the playlist, and the
+    media of ``with_media``."""
+    cache_dir = settings.cache_dir
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    (cache_dir / "playlist.json").write_bytes(manifest_bytes(items, publication))
+    cache = agent.cache if agent is not None else MediaCache(cache_dir)
+    for item in with_media:
+        part = cache.part_path(item.media)
+        part.write_bytes(media_bytes(item))
+        cache.adopt(part, item.media)

@@ -20,9 +20,7 @@ a server restarted on a loaded machine still comes back within it):
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -32,106 +30,22 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from broadcaster.agent.cache import sha256_of
 from broadcaster.db import Play, Station
-from tests.helpers import free_port, wait_for
+from tests.helpers import wait_for
+from tests.processes import PROVINCE, Processes, late
 
 pytestmark = pytest.mark.slow
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 LEAD_S = 20          # the programme starts this long after it is scheduled (set-up and the
                      # agents' start must fit in it on a loaded machine)
-PROVINCE = """
-groups:
-  - {code: BS, name: Tỉnh Bình Sơn, kind: province}
-  - {code: BS-XA, name: Các xã, kind: area, parent: BS}
-  - {code: BS-TANTIEN, name: Xã Tân Tiến, kind: commune, parent: BS-XA}
-  - {code: BS-HOALOC, name: Xã Hòa Lộc, kind: commune, parent: BS-XA}
-stations:
-  - {code: TANTIEN-01, name: Đài truyền thanh xã Tân Tiến, group: BS-TANTIEN}
-  - {code: HOALOC-01, name: Đài truyền thanh xã Hòa Lộc, group: BS-HOALOC}
-programmes:
-  - code: ban-tin
-    title: Bản tin thử nghiệm
-    items:
-      - jingle: mo-dau
-      - text: "Sau đây là bản tin thử nghiệm."
-      - silence: 80s
-"""
 
 
-
-
-class Processes:
-    """``serve`` and the agents as real processes; logs in the test's folder."""
-
-    def __init__(self, root: Path, database_url: str) -> None:
-        self.root, self.port = root, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server_env = os.environ | {
-            "BROADCASTER_HOME": str(root / "var"), "BROADCASTER_DATABASE_URL": database_url,
-            "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": "",
-            "BROADCASTER_SHUTDOWN_GRACE_S": "1"}
-        # The agents get no database: a URL that cannot work proves they never need one.
-        self.agent_env = {k: v for k, v in os.environ.items()
-                          if not k.startswith("BROADCASTER_")} | {
-            "BROADCASTER_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-
-    def _start(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        log = (self.root / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen([sys.executable, "-m", "broadcaster", *args],
-                                            env=env, stdout=log, stderr=log)
-
-    def serve(self) -> None:
-        self._start("serve", ["serve", "--port", str(self.port)], self.server_env)
-        wait_for(self._healthy, 60, "serve to answer /healthz\n" + self.log("serve"))
-
-    def _healthy(self) -> bool:
-        assert self.procs["serve"].poll() is None, self.log("serve")
-        try:
-            return httpx.get(self.url + "/healthz", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def agent(self, code: str, token: str) -> None:
-        folder = self.root / code
-        folder.mkdir(exist_ok=True)
-        (folder / "token").write_text(token)
-        (folder / "token").chmod(0o600)
-        self._start(code, ["agent", "--server", self.url, "--station", code, "--token-file",
-                           str(folder / "token"), "--cache", str(folder / "cache"),
-                           "--player", "file", "--sink-dir", str(folder / "sink"),
-                           "--backoff-min-s", "0.2", "--backoff-max-s", "1", "--wait-s", "30",
-                           "--heartbeat-s", "5", "--log-level", "debug"], self.agent_env)
-
-    def kill(self, name: str) -> None:
-        proc = self.procs.pop(name)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-
-    def stop(self, name: str) -> int:
-        proc = self.procs.pop(name)
-        proc.send_signal(signal.SIGTERM)
-        return proc.wait(timeout=30)
-
-    def log(self, name: str) -> str:
-        path = self.root / f"{name}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def plays(self, code: str) -> list[dict[str, Any]]:
-        path = self.root / code / "sink" / "plays.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines()] \
-            if path.exists() else []
-
-    def starts(self, code: str, prefix: str = "") -> list[dict[str, Any]]:
-        return [p for p in self.plays(code)
-                if p["event"] == "start" and p["item"].startswith(prefix)]
 
 
 @pytest.fixture
@@ -159,13 +73,6 @@ def logged_start(world: Processes, code: str, play: dict[str, Any]) -> tuple[flo
 
     offset, lateness = wait_for(find, 10, f"{code} to log the start of {play['item']}")
     return offset, lateness
-
-
-def late(play: dict[str, Any]) -> float:
-    """How late a start line is against its schedule, in seconds (negative: early)."""
-    actual = datetime.fromisoformat(play["actual_start"].replace("Z", "+00:00"))
-    scheduled = datetime.fromisoformat(play["scheduled_start"].replace("Z", "+00:00"))
-    return (actual - scheduled).total_seconds()
 
 
 def test_two_stations_one_day(world: Processes, cli, tmp_path: Path,  # type: ignore[no-untyped-def]

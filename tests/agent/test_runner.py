@@ -3,41 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from broadcaster.agent.cache import MediaCache
-from broadcaster.agent.playlist import Item, parse_manifest
+from broadcaster.agent.playlist import parse_manifest
 from broadcaster.agent.runner import Agent
 from broadcaster.agent.settings import AgentSettings
 from broadcaster.agent.state import format_status, read_state, status
-from tests.agent.conftest import T0, FakeClock, make_item, manifest_bytes
+from tests.agent.conftest import T0, FakeClock, make_item, media_bytes, stage
 
 PROG = make_item("sang@20261127T030000Z#1.1", 0, 60, title="Thời sự buổi sáng")
 
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-def media_bytes(item: Item) -> bytes:
-    return item.id.encode()
-
-
-def stage(settings: AgentSettings, items: Sequence[Item], with_media: Sequence[Item] = (),
-          publication: int = 1, agent: Agent | None = None) -> None:
-    """A cache as a previous run (or the fetcher of ``agent``) left it: the playlist, and the
-    media of ``with_media``."""
-    cache_dir = settings.cache_dir
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    (cache_dir / "playlist.json").write_bytes(manifest_bytes(items, publication))
-    cache = agent.cache if agent is not None else MediaCache(cache_dir)
-    for item in with_media:
-        part = cache.part_path(item.media)
-        part.write_bytes(media_bytes(item))
-        cache.adopt(part, item.media)
 
 
 def sink(settings: AgentSettings) -> list[dict[str, Any]]:

@@ -15,8 +15,7 @@ from click.testing import CliRunner
 from broadcaster.agent.settings import SETTINGS, AgentSettings, load_settings
 from broadcaster.cli import main
 from broadcaster.errors import ConfigError
-from tests.agent.conftest import make_item
-from tests.agent.test_runner import stage
+from tests.agent.conftest import make_item, stage
 from tests.helpers import SERVER_MODULES, heavy_imports
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "agent.md"

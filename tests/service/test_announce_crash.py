@@ -25,7 +25,7 @@ from broadcaster.db import Announcement, Entry, Programme, Publication
 from broadcaster.localtime import LOCAL
 from broadcaster.publish.publication import station_file
 from tests.helpers import SCHEDULE, wait_for
-from tests.service.test_serve_e2e import Service
+from tests.processes import Service
 
 pytestmark = pytest.mark.slow
 

@@ -31,9 +31,8 @@ from sqlalchemy.orm import Session
 from broadcaster.agent.cache import sha256_of
 from broadcaster.db import Announcement, Publication
 from broadcaster.localtime import LOCAL
-from tests.agent.test_agent_e2e import PROVINCE, Processes, late
 from tests.helpers import SCHEDULE, wait_for
-from tests.service.test_serve_e2e import Service
+from tests.processes import PROVINCE, Processes, Service, late
 
 pytestmark = pytest.mark.slow
 

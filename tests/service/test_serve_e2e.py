@@ -8,11 +8,9 @@ Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,67 +28,12 @@ from broadcaster.db import Clip, DocumentRevision
 from broadcaster.db.models import AuditEvent
 from broadcaster.media.store import sha256_file
 from tests.conftest import EXAMPLE
-from tests.helpers import SCHEDULE, free_port, wait_for
+from tests.helpers import SCHEDULE, wait_for
+from tests.processes import Service
 
 JSON = "/api/v1/stations/{}/playlist.json"
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
-
-
-class Service:
-    """One ``broadcaster serve`` process and the commands of its operator."""
-
-    def __init__(self, home: Path, database_url: str, **settings: str) -> None:
-        self.home = home
-        self.port = free_port()
-        self.env = os.environ | {
-            "BROADCASTER_HOME": str(home), "BROADCASTER_DATABASE_URL": database_url,
-            "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": "",
-            "BROADCASTER_INBOX_INTERVAL_S": "0.5", "BROADCASTER_LOG_FORMAT": "json",
-            "BROADCASTER_SHUTDOWN_GRACE_S": "3",
-        } | {f"BROADCASTER_{k.upper()}": v for k, v in settings.items()}
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = home.parent / f"serve-{self.port}.log"
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def command(self, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "broadcaster", *args], env=self.env,
-                              capture_output=True, text=True, timeout=180)
-        assert done.returncode == code, done.stdout + done.stderr
-        return done
-
-    def start(self) -> httpx.Client:
-        self.home.mkdir(parents=True, exist_ok=True)
-        log = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "broadcaster", "serve", "--port", str(self.port)],
-            env=self.env, stdout=log, stderr=log)
-        client = httpx.Client(base_url=self.url, timeout=30)
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.proc.poll() is None, self.logs()
-            try:
-                if client.get("/healthz").status_code == 200:
-                    return client
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not answer /healthz\n" + self.logs()
-            time.sleep(0.1)
-
-    def logs(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() \
-            else ""
-
-    def events(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.logs().splitlines()
-                if line.startswith("{")]
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        code = self.proc.wait(timeout=30)
-        self.proc = None
-        return code
 
 
 @pytest.fixture

@@ -99,3 +99,7 @@ def audio_duration(page: Page, element_id: str) -> float:
         a.addEventListener('loadedmetadata', () => resolve(a.duration));
         a.addEventListener('error', () => reject(new Error('audio error ' + a.error.code)));
         a.load(); })""", element_id))
+
+
+def csrf_of(page: Page) -> str:
+    return page.locator("input[name=csrf]").first.get_attribute("value") or ""

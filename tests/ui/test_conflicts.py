@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.ui.conftest import shot
-from tests.ui.test_pages import csrf_of
+from tests.ui.conftest import csrf_of, shot
 
 WEEK = "2030-03-04"
 

@@ -6,16 +6,12 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.conftest import EXAMPLE
-from tests.ui.conftest import audio_duration, shot
+from tests.ui.conftest import audio_duration, csrf_of, shot
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def csrf_of(page: Page) -> str:
-    return page.locator("input[name=csrf]").first.get_attribute("value") or ""
 
 
 def test_operator_week(site, sign_in, database_url) -> None:  # type: ignore[no-untyped-def]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.conftest import EXAMPLE
-from tests.ui.conftest import audio_duration, shot
-from tests.ui.test_pages import csrf_of
+from tests.ui.conftest import audio_duration, csrf_of, shot
 
 
 def test_compose_save_and_listen(site, sign_in, database_url) -> None:  # type: ignore[no-untyped-def]

@@ -16,8 +16,7 @@ from broadcaster.db import Document, DocumentRevision, Entry, Programme, Publica
 from broadcaster.db.models import AuditEvent
 from tests.conftest import EXAMPLE
 from tests.helpers import SCHEDULE
-from tests.ui.conftest import PASSWORD, sign_in_page
-from tests.ui.test_pages import csrf_of
+from tests.ui.conftest import PASSWORD, csrf_of, sign_in_page
 
 
 def as_user(browser: Browser, url: str, name: str) -> Page:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -64,3 +65,17 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+PASSWORD = "mat-khau-thu-nghiem"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.Response:
+    """Through the form, as a browser does: the page (cookie and CSRF token), then POST."""
+    page = client.get("/ui/dang-nhap")
+    return client.post("/ui/dang-nhap", data={"csrf": csrf_of(page.text), "name": name,
+                                              "password": password})

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from broadcaster.web import WebSettings
-from tests.web.test_signin import csrf_of, sign_in
+from tests.web.conftest import csrf_of, sign_in
 
 NASTY = ["", "abc", "-1", "0", "2147483648", "9223372036854775808", "9" * 5000, "1e309",
          "nan", "0001-01-01", "9999-12-31", "0001-01-01T00:00", "9999-12-31T23:59", "25:61",

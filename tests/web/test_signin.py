@@ -16,22 +16,9 @@ import pytest
 from broadcaster.web import WebSettings
 from broadcaster.web._limits import Busy, PasswordPool
 from tests.helpers import run_async
+from tests.web.conftest import PASSWORD, csrf_of, sign_in
 
-PASSWORD = "mat-khau-thu-nghiem"
 NEW_PASSWORD = "mat-khau-moi-hoan-toan"
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, html[:500]
-    return found.group(1)
-
-
-def sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.Response:
-    """Through the form, as a browser does: the page (cookie and CSRF token), then POST."""
-    page = client.get("/ui/dang-nhap")
-    return client.post("/ui/dang-nhap", data={"csrf": csrf_of(page.text), "name": name,
-                                              "password": password})
 
 
 def signed_in(client: httpx.Client) -> bool:
