@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-hours tools lint bench fuzz-api fuzz-inputs clean
+.PHONY: run test test-fast test-hours tools lint bench fuzz-api fuzz-inputs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ run: $(STAMP)
 
 test: $(STAMP) tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The loop while developing: everything but the tests marked slow (browsers, `serve` processes,
+# fuzzers, long renders; see SLOW_PATHS in tests/conftest.py), stopping at the first failure.
+# `make test` (and CI) still runs everything.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -x $(PYTEST_ARGS)
 
 # The suite again under a fake clock (libfaketime) starting at four local hours
 # (Asia/Ho_Chi_Minh), to prove that no test depends on the hour: SQLite only (the hour does not

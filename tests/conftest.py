@@ -148,3 +148,18 @@ def province(run):  # type: ignore[no-untyped-def]
     """The small province applied and published for two days."""
     run("publish", "--days", "2")
     return run
+
+
+# Whole folders and modules that start real browsers, `serve` processes, fuzzers or long
+# renders; `make test-fast` leaves them out (`-m "not slow"`), `make test` runs everything.
+# Single slow tests elsewhere carry @pytest.mark.slow themselves.
+SLOW_PATHS = ("ui/", "service/", "fuzz/", "agent/test_agent_e2e.py", "agent/test_relay.py",
+              "web/test_schemathesis.py", "web/test_fuzz_ui.py", "publish/test_disk_full.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parent
+    for item in items:
+        where = item.path.relative_to(root).as_posix()
+        if where.startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)

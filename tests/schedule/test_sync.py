@@ -90,6 +90,7 @@ def test_validate_checks_the_rules_it_can_see_in_the_files(run, tmp_path: Path) 
     assert lines[-1] == "2 problem(s) found"
 
 
+@pytest.mark.slow
 def test_example_province_publishes(run) -> None:  # type: ignore[no-untyped-def]
     """The README's walk through the example province, as an operator types it."""
     run("schedule", "apply", str(EXAMPLE))
