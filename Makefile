@@ -55,7 +55,7 @@ tools:
 
 lint: $(STAMP)
 	$(BIN)/ruff check broadcaster tests benchmarks audio
-	$(BIN)/mypy broadcaster
+	$(BIN)/mypy broadcaster tests
 
 # Speech pipeline, then the station pull (serve vs nginx; fetches nginx and wrk with apt-get
 # download into benchmarks/.cache if needed) and the emergency announcement; a few minutes.

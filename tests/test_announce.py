@@ -28,7 +28,7 @@ def tomorrow_at(hour: int) -> datetime:
     return datetime(today.year, today.month, today.day, hour, tzinfo=LOCAL)
 
 
-def playlist(home: Path, code: str) -> dict:  # type: ignore[type-arg]
+def playlist(home: Path, code: str) -> dict:
     return json.loads(station_file(home / "publications", code, "playlist.json")
                       .read_text(encoding="utf-8"))
 

@@ -114,8 +114,8 @@ def test_docs_add_refuses_a_symlink_and_stores_nothing_of_its_target(tmp_path: P
 
 
 @pytest.mark.parametrize(("make", "kind"), [(os.mkfifo, "a FIFO"), (os.mkdir, "a folder")])
-def test_docs_add_refuses_what_is_not_a_regular_file_without_waiting(
-        tmp_path: Path, make, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_docs_add_refuses_what_is_not_a_regular_file_without_waiting(  # type: ignore[no-untyped-def]
+        tmp_path: Path, make, kind: str) -> None:
     path = tmp_path / "tin-bai.txt"
     make(path)
     done, _ = docs_add(tmp_path, path, timeout=30)  # a FIFO opened for reading would wait

@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -96,7 +97,7 @@ def test_two_stations_one_day(world: Processes, cli, tmp_path: Path,  # type: ig
 
     # 1. On time at both stations.
     for code in tokens:
-        (first,) = wait_for(lambda c=code: world.starts(c), LEAD_S + 10, f"{code} to play")
+        (first,) = wait_for(partial(world.starts, code), LEAD_S + 10, f"{code} to play")
         measured[f"{code} start"] = late(first)
         assert first["item"].startswith("thu@") and abs(late(first)) < ON_TIME_S, first
         # The offset is the lateness the agent measured at that instant (item offset 0).

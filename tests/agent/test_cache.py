@@ -29,7 +29,11 @@ def test_an_adopted_file_is_ready_without_hashing_again(tmp_path: Path,
     assert path.name == media_ref(DATA).name and cache.ready() == {media_ref(DATA).sha256}
     hashed: list[Path] = []
     real = cache_module.sha256_of
-    monkeypatch.setattr(cache_module, "sha256_of", lambda p: hashed.append(p) or real(p))
+    def counted(path: Path) -> str:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(cache_module, "sha256_of", counted)
     assert cache.check(media_ref(DATA))
     assert MediaCache(tmp_path).verify_all() == (1, [])  # a new process trusts the index
     assert hashed == []

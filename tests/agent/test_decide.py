@@ -203,7 +203,8 @@ def test_a_day_simulated_second_by_second() -> None:
     items = [make_item("a@X#1.1", 0, 10), make_item("b@X#1.1", 10, 30, "high"),
              make_item("lu@X#1.1", 15, 18, "emergency"), make_item("d@X#1.1", 40, 45)]
     ready = frozenset(i.media.sha256 for i in items[:3])  # d's media never arrives
-    now, current, done, log = at(-2), None, set[str](), []
+    log: list[tuple[float, str, str]] = []
+    now, current, done = at(-2), None, set[str]()
     while now <= at(50):
         decision = decide(items, now, View(current, ready, frozenset(done), at(-2)))
         if decision.stop:

@@ -323,7 +323,7 @@ def test_a_dead_worker_is_restarted_and_the_heartbeat_says_so(tmp_path: Path,  #
             raise SystemExit("a thread-killing error")  # not an Exception: the thread ends
         return real_playlist(*args)
 
-    agent.client.playlist = playlist  # type: ignore[method-assign]
+    agent.client.playlist = playlist  # type: ignore[method-assign,assignment]
     runner = threading.Thread(target=agent.run, daemon=True)
     runner.start()
     try:
@@ -374,7 +374,7 @@ def test_an_error_in_one_round_of_playback_is_survived(make_settings, clock: Fak
 
 # -- the agent as a process --------------------------------------------------------------------
 
-def test_an_agent_process_outlives_a_hostile_server(tmp_path: Path,  # type: ignore[no-untyped-def]
+def test_an_agent_process_outlives_a_hostile_server(tmp_path: Path,
                                                     hostile: HostileServer) -> None:
     """``broadcaster agent`` as a real process: a playlist with an out-of-range item and an
     emergency whose file is missing at first; it keeps everything else going, fetches the

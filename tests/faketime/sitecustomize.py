@@ -26,4 +26,4 @@ def _sleep(seconds: float) -> None:
 
 
 if os.environ.get("FAKETIME"):
-    time.sleep = _sleep
+    time.sleep = _sleep  # type: ignore[assignment]

@@ -325,8 +325,8 @@ def test_partial_publication_replans_only_the_targets(run, app) -> None:  # type
     assert listed[0]["stations"] == 3
 
 
-def test_carried_stations_point_at_the_publication_holding_their_files_and_prune_keeps_it(
-        run, app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_carried_stations_point_at_the_publication_holding_their_files_and_prune_keeps_it(  # type: ignore[no-untyped-def]
+        run, app, monkeypatch) -> None:
     pubs: Path = run.home / "publications"
     first = publish(run)
     second, _ = publication.publish(app, window=timedelta(days=2), codes=["HOALOC-01"])
@@ -357,8 +357,8 @@ def test_carried_stations_point_at_the_publication_holding_their_files_and_prune
     assert snapshot(pubs / f"{rolled:06d}") == before
 
 
-def test_partial_publication_drops_removed_stations_and_refuses_unknown_ones(
-        run, app) -> None:  # type: ignore[no-untyped-def]
+def test_partial_publication_drops_removed_stations_and_refuses_unknown_ones(  # type: ignore[no-untyped-def]
+        run, app) -> None:
     first = publish(run)
     with pytest.raises(NotFound, match="no station with code 'NOPE'"):
         publication.publish(app, window=timedelta(days=2), codes=["NOPE", "HOALOC-01"])

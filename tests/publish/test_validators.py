@@ -55,8 +55,8 @@ def tv_validate_file(path: Path) -> subprocess.CompletedProcess[str]:
                           env={"PATH": "/usr/bin:/bin", "XMLTV_SUPPLEMENT": str(XMLTV_DTD.parent)})
 
 
-def test_every_published_xmltv_file_passes_tv_validate_file(
-        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_every_published_xmltv_file_passes_tv_validate_file(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     apply(cli, tmp_path, monkeypatch, "TRUYENHINH_BS=truyenhinh.binhson.gov.vn")
     cli("publish", "--days", "2")
     channels = cli.home / "publications" / "current" / "channels"
@@ -82,8 +82,8 @@ def test_the_validator_is_real(tmp_path: Path) -> None:
     assert done.returncode == 1 and "Invalid channel-id 'PTTH-BS'" in done.stdout
 
 
-def test_two_channels_with_one_id_publish_nothing(
-        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_two_channels_with_one_id_publish_nothing(  # type: ignore[no-untyped-def]
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     apply(cli, tmp_path, monkeypatch, "TRUYENHINH_BS=ptth-bs.binhson.example")
     failed = cli("publish", "--days", "1", code=1)
     assert "stations PTTH-BS and TRUYENHINH_BS would both have the XMLTV channel id " \

@@ -106,8 +106,8 @@ def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
             "BROADCASTER_CONFIG": ""}
 
 
-def test_publish_stops_at_a_secondly_row_already_in_the_database(
-        cli, app: App, tmp_path: Path, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_publish_stops_at_a_secondly_row_already_in_the_database(  # type: ignore[no-untyped-def]
+        cli, app: App, tmp_path: Path, database_url: str) -> None:
     """A row stored before the checks (or by hand): publish ends at once, naming the entry."""
     path = tmp_path / "small.yaml"
     path.write_text(SMALL, encoding="utf-8")

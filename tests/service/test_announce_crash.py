@@ -148,11 +148,11 @@ def test_kill_9_of_serve_during_a_hand_over(cli, tmp_path: Path, database_url: s
         local = {"Authorization": f"Bearer {json.loads(advert.read_text())['token']}"}
         body = {"text": TEXT.format(12), "to": "BS-TANTIEN", "priority": "emergency",
                 "request_key": "k-the-same-request"}
-        made = client.post("/api/v1/announcements", json=body, headers=local)
+        first = client.post("/api/v1/announcements", json=body, headers=local)
         again = client.post("/api/v1/announcements", json=body, headers=local)
-        assert (made.status_code, again.status_code) == (201, 200), made.text + again.text
-        assert made.json()["existing"] is False and again.json()["existing"] is True
-        assert again.json() == made.json() | {"existing": True}
+        assert (first.status_code, again.status_code) == (201, 200), first.text + again.text
+        assert first.json()["existing"] is False and again.json()["existing"] is True
+        assert again.json() == first.json() | {"existing": True}
         assert len(rows(database_url, TEXT.format(12))) == 1
         cli("check")
         assert svc.stop() == 0

@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,10 @@ def announcements(url: str) -> list[tuple[int, str, int | None, bool]]:
                 for a in session.scalars(select(Announcement).order_by(Announcement.id))]
     engine.dispose()
     return rows
+
+
+def more_than(url: str, made: int) -> bool:
+    return len(announcements(url)) > made
 
 
 def broadcaster(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -157,8 +162,7 @@ def test_kill_9_of_publish_and_of_serve_during_announcements(  # type: ignore[no
         made = len(announcements(database_url))
         run = broadcaster(svc.env, "announce", TEXT.format(n), "--to", "BS-TANTIEN", "--now",
                           "--priority", "emergency")
-        moment(rng, n, took, lambda m=made: len(announcements(database_url)) > m,
-               window=3.0)
+        moment(rng, n, took, partial(more_than, database_url, made), window=3.0)
         assert svc.proc is not None
         svc.proc.send_signal(signal.SIGKILL)
         svc.proc.wait(timeout=30)

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -39,7 +40,7 @@ def limited() -> Iterator[Callable[..., int]]:
     """``limited(**limits)``: uvicorn with the limited protocol on 127.0.0.1; its port."""
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(**limits: float) -> int:
+    def start(**limits: Any) -> int:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         config = uvicorn.Config(echo, http=limited_protocol(**limits), log_level="warning",

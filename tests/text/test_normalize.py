@@ -595,7 +595,7 @@ def test_idempotent_and_digit_free(text: str, spoken: str, dialect: str) -> None
 
 def test_idempotent_on_combinations_of_the_table() -> None:
     """Texts made of several table inputs, joined by spaces, line breaks and blank lines."""
-    inputs = [p.values[0] for p in NORTH]
+    inputs = [str(p.values[0]) for p in NORTH]
     rng = random.Random(2025)
     for _ in range(400):
         glue = rng.choice([" ", "\n", "\n\n"])

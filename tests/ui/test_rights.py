@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import APIResponse, Browser, Page, expect
 from sqlalchemy import func, select
 
 from broadcaster.app import App
@@ -31,7 +31,7 @@ def refusals(app: App, user: str) -> list[tuple[str, str]]:
                                      AuditEvent.action == "bị từ chối").order_by(AuditEvent.id))]
 
 
-def programme(page: Page, url: str, code: str, title: str, text: str = "Chào bà con.") -> object:
+def programme(page: Page, url: str, code: str, title: str, text: str = "Chào bà con.") -> APIResponse:
     page.goto(f"{url}/ui/chuong-trinh")
     return page.request.post(f"{url}/ui/chuong-trinh", form={
         "csrf": csrf_of(page), "code": code, "title": title, "kind": "text", "value": text})
@@ -52,26 +52,26 @@ def test_shared_programmes(site, browser: Browser, app: App) -> None:  # type: i
     expect(tantien.locator("#programme-form")).to_have_count(0)
     expect(tantien.locator("#read-only")).to_contain_text("quản trị viên")
     answer = programme(tantien, site.url, "thoi-su-chung", "Đổi tên")
-    assert answer.status == 403   # type: ignore[attr-defined]
-    assert "không được sửa chương trình thoi-su-chung" in answer.text()  # type: ignore[attr-defined]
+    assert answer.status == 403
+    assert "không được sửa chương trình thoi-su-chung" in answer.text()
     answer = programme(tantien, site.url, "tt-rieng", "Tin riêng Tân Tiến")
-    assert answer.ok and "Đã thêm chương trình tt-rieng" in answer.text()  # type: ignore[attr-defined]
+    assert answer.ok and "Đã thêm chương trình tt-rieng" in answer.text()
 
     hoaloc = as_user(browser, site.url, "hoaloc")
     answer = programme(hoaloc, site.url, "tt-rieng", "Của Hòa Lộc")
-    assert answer.status == 403   # type: ignore[attr-defined]
+    assert answer.status == 403
     hoaloc.goto(f"{site.url}/ui/chuong-trinh")
     expect(hoaloc.locator("tr", has_text="tt-rieng")).to_contain_text("nhóm BS-TANTIEN")
     expect(hoaloc.locator("tr", has_text="tt-rieng")).to_contain_text("chỉ xem")
     xa = as_user(browser, site.url, "xa")                # the group above may
     answer = programme(xa, site.url, "tt-rieng", "Tin riêng (xã sửa)")
-    assert answer.ok and "Đã sửa chương trình tt-rieng" in answer.text()  # type: ignore[attr-defined]
+    assert answer.ok and "Đã sửa chương trình tt-rieng" in answer.text()
     # The schedule files' programmes are changed in the files, even by an admin.
     tinh = as_user(browser, site.url, "tinh")
     answer = programme(tinh, site.url, "ban-tin", "Bản tin")
-    assert answer.status == 409 and "tệp lịch" in answer.text()  # type: ignore[attr-defined]
+    assert answer.status == 409 and "tệp lịch" in answer.text()
     answer = programme(tinh, site.url, "thoi-su-chung", "Thời sự chung (mới)")
-    assert answer.ok   # type: ignore[attr-defined]
+    assert answer.ok
 
     with app.sessions() as session:
         rows = {p.code: p for p in session.scalars(select(Programme))}
@@ -210,7 +210,7 @@ def test_codes_in_forms(site, browser: Browser, app: App) -> None:  # type: igno
         assert answer.status == 400 and "Mã mục lịch" in answer.text(), bad
         assert "<script>" not in answer.text()
         answer = programme(page, site.url, bad, "X")
-        assert answer.status == 400 and "Mã chương trình" in answer.text()  # type: ignore[attr-defined]
+        assert answer.status == 400 and "Mã chương trình" in answer.text()
         front = f"---\nkey: {json.dumps(bad)}\n---\nThông báo.\n"
         answer = page.request.post(f"{site.url}/ui/van-ban", multipart={
             "csrf": csrf_of(page), "file": {"name": "thong-bao.md", "mimeType": "text/markdown",

@@ -32,7 +32,7 @@ def admin(province, serve, tmp_path) -> httpx.Client:  # type: ignore[no-untyped
     province("docs", "add", str(short))
     client = serve(WebSettings(signin_refusal_delay_s=0))
     assert sign_in(client, "tinh").status_code == 303
-    client.csrf = csrf_of(client.get("/ui/van-ban").text)  # type: ignore[attr-defined]
+    client.csrf = csrf_of(client.get("/ui/van-ban").text)
     return client
 
 

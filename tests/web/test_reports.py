@@ -42,6 +42,7 @@ def test_heartbeat_and_plays_are_stored_once(province, serve, app: App) -> None:
     assert again.json()["last_id"] == "agent-1:3"
     with app.sessions() as session:
         station = session.scalar(select(Station).where(Station.code == "TANTIEN-01"))
+        assert station is not None
         rows = session.scalars(select(Play).where(Play.station_id == station.id)
                                .order_by(Play.report_id)).all()
         assert [(r.report_id, r.outcome, r.programme) for r in rows] == [
@@ -50,10 +51,12 @@ def test_heartbeat_and_plays_are_stored_once(province, serve, app: App) -> None:
         assert rows[1].detail == "khẩn cấp"
         assert rows[0].started_at == datetime(2030, 3, 4, 23, 1, 1, tzinfo=UTC)
         status = session.get(StationStatus, station.id)
+        assert status is not None
         assert status.agent_version == "0.5.0" and status.publication == 1
         assert status.playing == {"item": items[0], "offset_s": 12.5}
         assert status.disk_free_bytes == 5_000_000_000
         holding = session.scalar(select(Holding).where(Holding.station_id == station.id))
+        assert holding is not None
         assert holding.publication == 1 and holding.digest == playlist["digest"]
 
 
