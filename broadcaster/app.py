@@ -17,7 +17,7 @@ from broadcaster.db import make_engine, migrate, session_factory
 from broadcaster.media import Ffmpeg, MediaStore, find_ffmpeg
 from broadcaster.programme import Builder
 from broadcaster.speech import Renderer
-from broadcaster.text import Lexicon
+from broadcaster.text import LexiconFiles
 
 
 @dataclass
@@ -49,9 +49,9 @@ class App:
         return Ffmpeg(find_ffmpeg(self.config.ffmpeg))
 
     @cached_property
-    def lexicon(self) -> Lexicon:
-        """The packaged lexicon merged with the operator's files."""
-        return Lexicon.load(self.config.lexicon_paths)
+    def lexicon(self) -> LexiconFiles:
+        """The one lexicon of the process: packaged, the operator's files, the UI's readings."""
+        return LexiconFiles(self.config.lexicon_paths, self.config.readings_path)
 
     @cached_property
     def renderer(self) -> Renderer:

@@ -208,6 +208,11 @@ class Config:
         return tuple(Path(p) for p in self.lexicon.split(":") if p)
 
     @property
+    def readings_path(self) -> Path:
+        """HOME/lexicon-ui.tsv: the "đọc là" readings added in the web UI, read last."""
+        return self.home / "lexicon-ui.tsv"
+
+    @property
     def xmltv_id_overrides(self) -> dict[str, str]:
         """The ``xmltv_ids`` setting as {station code: XMLTV channel id}."""
         return parse_overrides(self.xmltv_ids)

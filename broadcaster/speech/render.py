@@ -29,7 +29,7 @@ from broadcaster.db import Clip, transaction
 from broadcaster.errors import EngineError, EngineUnavailable, InputError
 from broadcaster.media import Ffmpeg, Loudness, MediaStore, measure, normalise
 from broadcaster.speech.base import Audio, Engine, EngineFactory, build_engine, engine_class
-from broadcaster.text import NORMALIZER_VERSION, Chunk, Lexicon, chunk_text, normalize
+from broadcaster.text import NORMALIZER_VERSION, Chunk, Lexicon, LexiconFiles, chunk_text, normalize
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +96,14 @@ class Renderer:
     """Speaks text into clips in the media store. Build one per process (see ``app``)."""
 
     def __init__(self, config: Config, sessions: sessionmaker[Session], store: MediaStore,
-                 ffmpeg: Ffmpeg, lexicon: Lexicon,
+                 ffmpeg: Ffmpeg, lexicon: Lexicon | LexiconFiles,
                  engine_factory: EngineFactory = build_engine) -> None:
         self.config = config
         self.sessions = sessions
         self.store = store
         self.ffmpeg = ffmpeg
-        self.lexicon = lexicon
+        self._lexicon = lexicon
+        self._spoken_with: Lexicon | None = None
         self.engine_factory = engine_factory
         self._engines: dict[str, Engine | EngineUnavailable] = {}
         self._spoken: dict[tuple[bytes, str], str] = {}
@@ -124,12 +125,23 @@ class Renderer:
 
     # -- rendering ---------------------------------------------------------------------------
 
+    @property
+    def lexicon(self) -> Lexicon:
+        """The lexicon as its files are now (a reading added in the UI applies at once)."""
+        lexicon = self._lexicon
+        return lexicon.current() if isinstance(lexicon, LexiconFiles) else lexicon
+
     def spoken_text(self, text: str, dialect: str) -> str:
-        """The text exactly as it will be spoken (remembered for the last few hundred texts)."""
+        """The text exactly as it will be spoken (remembered for the last few hundred texts,
+        forgotten when the lexicon changes)."""
+        lexicon = self.lexicon
+        if lexicon is not self._spoken_with:
+            self._spoken.clear()
+            self._spoken_with = lexicon
         key = (hashlib.sha256(text.encode()).digest(), dialect)
         spoken = self._spoken.get(key)
         if spoken is None:
-            spoken = normalize(text, dialect=dialect, lexicon=self.lexicon)  # type: ignore[arg-type]
+            spoken = normalize(text, dialect=dialect, lexicon=lexicon)  # type: ignore[arg-type]
             if len(self._spoken) >= SPOKEN_CACHE_SIZE:
                 self._spoken.pop(next(iter(self._spoken)))
             self._spoken[key] = spoken

@@ -2,7 +2,7 @@
 
 from broadcaster.text.chunk import Chunk, chunk_text, split_paragraphs, split_sentences
 from broadcaster.text.encoding import Decoded, decode_bytes, fix_legacy_text, to_nfc
-from broadcaster.text.lexicon import Lexicon
+from broadcaster.text.lexicon import Lexicon, LexiconFiles
 from broadcaster.text.normalize import NORMALIZER_VERSION, normalize
 from broadcaster.text.numbers import Dialect, read_number
 
@@ -12,6 +12,7 @@ __all__ = [
     "Decoded",
     "Dialect",
     "Lexicon",
+    "LexiconFiles",
     "chunk_text",
     "decode_bytes",
     "fix_legacy_text",

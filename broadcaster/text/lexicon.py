@@ -9,11 +9,17 @@ Matching is case-sensitive, longest entry first, and only on token boundaries: a
 matches inside a longer word (``TW`` is left alone in ``TWO``). A boundary is the start or end
 of the text or any character that is not a letter or digit. Entries chained by ``/``, ``-`` or
 ``&`` (``QĐ-UBND``, ``PCTT&TKCN``) are read one after the other, ``&`` as ``và``.
+
+:class:`LexiconFiles` is the one lexicon a process reads, whatever speaks: the packaged file,
+the operator's files (the ``lexicon`` setting), then the readings operators add in the web UI
+(``HOME/lexicon-ui.tsv``), each later one winning, read again when one of them changes.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -130,6 +136,47 @@ class Lexicon:
         return any(w is not None and w.group(1).isupper() and len(w.group(1)) > 1
                    and w.group(1) not in self.entries and is_vietnamese_syllable(w.group(1))
                    for w in (before, after))
+
+
+class LexiconFiles:
+    """The lexicon every path of a process speaks with (renders, announcements, the inbox, the
+    ``normalize`` command, the web UI's preview): the packaged lexicon, then ``paths`` in order,
+    then ``readings`` (the UI's file; absent until a first reading is added).
+
+    :meth:`current` checks the files' size and modification time on each call and reads them
+    again when one changed, so a reading added in the UI (by any process) is what the next
+    render, in every process, speaks. An operator file that is missing or malformed raises
+    :class:`~broadcaster.errors.InputError` naming it.
+    """
+
+    def __init__(self, paths: Sequence[Path] = (), readings: Path | None = None) -> None:
+        self.paths = tuple(Path(p) for p in paths)
+        self.readings = readings
+        self._lock = threading.Lock()
+        self._seen: tuple[object, ...] | None = None
+        self._lexicon: Lexicon | None = None
+
+    def _signature(self) -> tuple[object, ...]:
+        marks: list[object] = []
+        for path in (*self.paths, *(() if self.readings is None else (self.readings,))):
+            try:
+                info = os.stat(path)
+            except OSError:
+                marks.append(None)
+            else:
+                marks.append((info.st_ino, info.st_size, info.st_mtime_ns))
+        return tuple(marks)
+
+    def current(self) -> Lexicon:
+        """The merged lexicon as the files are now."""
+        with self._lock:
+            seen = self._signature()
+            if self._lexicon is None or seen != self._seen:
+                lexicon = Lexicon.load(self.paths)
+                if self.readings is not None and self.readings.is_file():
+                    lexicon = lexicon.merged(Lexicon.from_file(self.readings))
+                self._lexicon, self._seen = lexicon, seen
+            return self._lexicon
 
 
 def parse_lines(lines: Iterable[str], source: str) -> dict[str, str]:

@@ -1,14 +1,13 @@
 """The document side of the UI: upload, speak, and the operators' "đọc là" lexicon.
 
-Readings added in the UI go to HOME/lexicon-ui.tsv (``written<TAB>spoken``), merged over the
-configured lexicon when the UI speaks a document; they apply to the whole province, so only
-admins add them. Add that file to the ``lexicon`` setting to make the daemon and the CLI read
-the same way.
+Readings added in the UI go to HOME/lexicon-ui.tsv (``written<TAB>spoken``), the last file of
+the one lexicon every path speaks with (:class:`broadcaster.text.LexiconFiles`): the preview
+here, renders, announcements, the inbox and the ``normalize`` command read them alike. They
+apply to the whole province, so only admins add them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,10 @@ from broadcaster.fsutil import atomic_write_bytes
 from broadcaster.speech import text_request
 from broadcaster.text import Lexicon
 from broadcaster.text.lexicon import parse_lines
-from broadcaster.text.normalize import normalize
 from broadcaster.users import Operator, may_edit_owned, may_edit_readings, owner_for
 from broadcaster.web.ui._core import Forbidden
 from broadcaster.web.ui._owners import owner_text
 
-UI_LEXICON = "lexicon-ui.tsv"
 MAX_WRITTEN, MAX_SPOKEN = 100, 300   # an abbreviation and how it is read, not a text
 MAX_FILENAME = 200                   # documents.key is String(200); file systems allow 255
 
@@ -42,17 +39,6 @@ class DocumentView:
     original: str
     spoken: str
     clips: list[Clip]
-
-
-def ui_lexicon_path(app: App) -> Path:
-    """HOME/lexicon-ui.tsv."""
-    return app.config.home / UI_LEXICON
-
-
-def lexicon(app: App) -> Lexicon:
-    """The configured lexicon with the UI's readings over it."""
-    path = ui_lexicon_path(app)
-    return app.lexicon.merged(Lexicon.from_file(path)) if path.is_file() else app.lexicon
 
 
 def add_reading(app: App, written: str, spoken: str, user: Operator) -> None:
@@ -69,7 +55,7 @@ def add_reading(app: App, written: str, spoken: str, user: Operator) -> None:
     if len(written) > MAX_WRITTEN or len(spoken) > MAX_SPOKEN:
         raise InputError(f"chữ viết tối đa {MAX_WRITTEN} ký tự, cách đọc tối đa {MAX_SPOKEN} "
                          "ký tự")
-    path = ui_lexicon_path(app)
+    path = app.config.readings_path
     entries = parse_lines(path.read_text(encoding="utf-8").splitlines(), str(path)) \
         if path.is_file() else {}
     entries[written] = spoken
@@ -104,13 +90,12 @@ def upload(app: App, filename: str, data: bytes, user: Operator) -> AddResult:
 
 
 def speak(app: App, ref: int | str) -> Clip:
-    """Speak the current revision of a document with the UI's lexicon; its clip."""
+    """Speak the current revision of a document as it will air; its clip."""
     with app.sessions() as session:
         doc = get_document(session, ref)
         text, speech, revision = doc.current.text, dict(doc.speech), doc.current.id
-    request = text_request(app.config, text, speech=speech, revision_id=revision)
-    spoken = normalize(text, dialect=request.dialect, lexicon=lexicon(app))  # type: ignore[arg-type]
-    return app.renderer.render(dataclasses.replace(request, spoken=spoken)).clip
+    return app.renderer.render(text_request(app.config, text, speech=speech,
+                                            revision_id=revision)).clip
 
 
 def view(app: App, ref: int | str) -> DocumentView:
@@ -122,7 +107,7 @@ def view(app: App, ref: int | str) -> DocumentView:
                                      .where(Clip.document_revision_id == doc.current.id)
                                      .order_by(Clip.id.desc())))
         _ = doc.revisions  # loaded for the template
-    spoken = normalize(text, dialect=app.config.dialect, lexicon=lexicon(app))  # type: ignore[arg-type]
+    spoken = app.renderer.spoken_text(text, app.config.dialect)
     return DocumentView(doc, text, spoken, clips)
 
 
