@@ -1,16 +1,24 @@
-"""A week of schedule entries laid out by day for the calendar page (pure)."""
+"""A week of schedule entries laid out by day for the calendar page (pure).
+
+Airings come from the planner's own expansion (:func:`broadcaster.schedule.resolve.expand`
+over :func:`broadcaster.schedule.entries.entry_rule`), so the page shows exactly the days and
+times that publish plans: the same DTSTART for INTERVAL and COUNT rules, excluded dates left
+out, a repeating entry given by a date and time counted from it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-
-from dateutil.rrule import rrulestr
+from zoneinfo import ZoneInfo
 
 from broadcaster.db.models import Entry
+from broadcaster.schedule.entries import entry_rule, is_bulletin
+from broadcaster.schedule.resolve import expand
 from broadcaster.web.ui._conflicts import ConflictRow, SlotKey
 
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEKDAYS = ("Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy", "Chủ nhật")
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -51,31 +59,27 @@ def monday_of(day: date) -> date:
 def week(entries: Sequence[Entry], monday: date,
          clip_names: Mapping[str, str] | None = None,
          marks: Mapping[SlotKey, tuple[str, ...]] | None = None,
-         conflicts: Sequence[ConflictRow] = ()) -> list[Day]:
-    """The airings of ``entries`` in the week starting ``monday``, each with the resolver's
-    ``marks`` (see :func:`broadcaster.web.ui._conflicts.summarise`), and the ``conflicts`` of
-    each day. ``clip_names`` names clips (by sha256) after their documents."""
+         conflicts: Sequence[ConflictRow] = (), tz: ZoneInfo = LOCAL) -> list[Day]:
+    """The airings of ``entries`` in the week starting ``monday`` (local days of ``tz``), each
+    with the resolver's ``marks`` (see :func:`broadcaster.web.ui._conflicts.summarise`), and
+    the ``conflicts`` of each day. ``clip_names`` names clips (by sha256) after their
+    documents. Bulletins (no time of their own) are placed by the planner, not shown here."""
     clip_names, marks = clip_names or {}, marks or {}
-    start = datetime.combine(monday, time())
+    start = datetime.combine(monday, time(), tz)
     end = start + timedelta(days=7)
     found: dict[date, list[Slot]] = {monday + timedelta(days=i): [] for i in range(7)}
-    for e in entries:
+    timed = [e for e in entries if not is_bulletin(e)]
+    # Only the start of each airing matters here: a one-second length keeps to the airings
+    # that begin inside the week.
+    rows = {e.code: e for e in timed}
+    for occurrence in expand([entry_rule(e, timedelta(seconds=1)) for e in timed], tz,
+                             start, end):
+        e = rows[occurrence.rule.id]
+        m = occurrence.start.astimezone(tz).replace(tzinfo=None)
         what = e.programme or clip_names.get(e.clip_sha256 or "") \
             or f"clip {(e.clip_sha256 or '')[:12]}"
-        if e.rrule and e.start_time:
-            first = datetime.combine(e.valid_from or monday - timedelta(days=400),
-                                     time.fromisoformat(e.start_time))
-            moments = rrulestr(e.rrule, dtstart=first).between(start, end, inc=True)
-            if e.valid_until:
-                moments = [m for m in moments if m.date() <= e.valid_until]
-        elif e.start_at:
-            moment = datetime.fromisoformat(e.start_at)
-            moments = [moment] if start <= moment < end else []
-        else:
-            moments = []
-        for m in moments:
-            found[m.date()].append(Slot(m.time(), e.code, e.target, what, e.priority,
-                                        bool(e.rrule), marks.get((e.code, m), ())))
+        found[m.date()].append(Slot(m.time(), e.code, e.target, what, e.priority,
+                                    bool(e.rrule), marks.get((e.code, m), ())))
     return [Day(day, WEEKDAYS[i], tuple(sorted(slots, key=lambda s: (s.at, s.entry))),
                 tuple(c for c in conflicts if c.day == day))
             for i, (day, slots) in enumerate(sorted(found.items()))]
