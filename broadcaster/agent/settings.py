@@ -32,7 +32,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("station", str, "", "This station's code, e.g. TANTIEN-01."),
     Setting("token_file", Path, None, "File holding the station's secret token (mode 0600)."),
     Setting("cache", Path, None, "Folder for the playlist, media, report queue and state."),
-    Setting("player", str, "auto", "Player backend: auto, mpv, ffplay, aplay or file."),
+    Setting("player", str, "auto", "Player backend: auto (the first installed of mpv, ffplay, "
+            "aplay) or a player's name."),
     Setting("player_path", str, "", "Path of the player program (default: found on PATH)."),
     Setting("audio_device", str, "", "Audio output for mpv (--audio-device) or aplay (-D)."),
     Setting("sink_dir", Path, None, "Folder the file player writes plays.jsonl and media to."),
@@ -49,7 +50,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log_level", str, "info", "debug, info, warning or error."),
 )
 NAMES = {s.name: s for s in SETTINGS}
-PLAYER_CHOICES = ("auto", "mpv", "ffplay", "aplay", "file")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -153,9 +153,11 @@ def load_settings(config_file: Path | None = None, flags: Mapping[str, Any] | No
 
 
 def _checked(settings: AgentSettings) -> AgentSettings:
-    if settings.player not in PLAYER_CHOICES:
+    from broadcaster.agent.players import player_choices  # the registry (imports this module)
+
+    if settings.player not in (choices := player_choices()):
         raise ConfigError(f"unknown player {settings.player!r}; valid players: "
-                          f"{', '.join(PLAYER_CHOICES)}")
+                          f"{', '.join(choices)}")
     if settings.player == "file" and settings.sink_dir is None:
         raise ConfigError("the file player needs --sink-dir DIR")
     if settings.log_level not in LOG_LEVELS:

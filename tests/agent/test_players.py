@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from broadcaster.agent.clock import SystemClock
-from broadcaster.agent.players import PLAYERS, PlayerUnavailable, Track, build_player
+from broadcaster.agent.players import PLAYERS, PlayerUnavailable, Track, auto_order, build_player
 from broadcaster.agent.players.programs import (
     aplay_args,
     ffmpeg_wav_args,
@@ -19,6 +19,7 @@ from broadcaster.agent.players.programs import (
     find_ffmpeg,
     mpv_args,
 )
+from broadcaster.agent.settings import load_settings
 from broadcaster.errors import ConfigError
 
 TRACK = Track("sang@X#1.1", "Thời sự", "media", path=Path("/cache/media/abc.mp3"),
@@ -58,6 +59,20 @@ def test_the_registry_and_unknown_names(make_settings) -> None:  # type: ignore[
     with pytest.raises(ConfigError, match="unknown player 'vlc'; valid players: auto, aplay, "
                                           "ffplay, file, mpv"):
         build_player(make_settings(player="vlc"), SystemClock())
+
+
+def test_a_registered_player_is_all_it_takes(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry is the only list: settings accept a new player and "auto" ranks it."""
+    settings = {"server": "http://127.0.0.1:9", "station": "S", "token_file": tmp_path / "t",
+                "cache": tmp_path / "c"}
+    with pytest.raises(ConfigError, match="unknown player 'vlc'; valid players: auto, mpv, "
+                                          "ffplay, aplay, file$"):
+        load_settings(None, settings | {"player": "vlc"})
+    monkeypatch.setitem(PLAYERS, "vlc", type("Vlc", (PLAYERS["mpv"],),
+                                             {"NAME": "vlc", "PROGRAM": "cvlc", "AUTO": 0}))
+    assert load_settings(None, settings | {"player": "vlc"}).player == "vlc"
+    assert auto_order() == ["vlc", "mpv", "ffplay", "aplay"]
 
 
 @pytest.mark.parametrize(("name", "package"), [("mpv", "mpv"), ("ffplay", "ffmpeg"),

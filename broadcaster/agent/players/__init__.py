@@ -8,10 +8,12 @@ from broadcaster.agent.players.base import (
     PlayerUnavailable,
     Source,
     Track,
+    auto_order,
     build_player,
+    player_choices,
     player_class,
     register,
 )
 
 __all__ = ["PLAYERS", "Playback", "Player", "PlayerUnavailable", "Source", "Track",
-           "build_player", "player_class", "register"]
+           "auto_order", "build_player", "player_choices", "player_class", "register"]

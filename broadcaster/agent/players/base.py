@@ -13,11 +13,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from broadcaster.agent.clock import Clock
-from broadcaster.agent.settings import AgentSettings
 from broadcaster.errors import ConfigError
+
+if TYPE_CHECKING:
+    from broadcaster.agent.settings import AgentSettings  # settings asks this registry
 
 # media: an item's file; stream: a live relay; recorded: a relay's recorded fallback;
 # filler: the local fallback playlist that fills gaps.
@@ -66,6 +68,7 @@ class Player(ABC):
     NAME: ClassVar[str]
     PROGRAM: ClassVar[str] = ""     # the executable it runs
     PACKAGE: ClassVar[str] = ""     # the Debian package that has it
+    AUTO: ClassVar[int | None] = None  # its rank when the player is "auto" (None: never chosen)
 
     def __init__(self, settings: AgentSettings, clock: Clock) -> None:
         self.settings, self.clock = settings, clock
@@ -93,13 +96,24 @@ class Player(ABC):
 
 
 PLAYERS: dict[str, type[Player]] = {}
-AUTO_ORDER = ("mpv", "ffplay", "aplay")
 
 
 def register(cls: type[Player]) -> type[Player]:
     """Class decorator adding a player to the registry under its NAME."""
     PLAYERS[cls.NAME] = cls
     return cls
+
+
+def auto_order() -> list[str]:
+    """The players "auto" tries, first choice first (those with an :attr:`Player.AUTO` rank)."""
+    ranked = [cls for cls in PLAYERS.values() if cls.AUTO is not None]
+    return [cls.NAME for cls in sorted(ranked, key=lambda cls: (cls.AUTO, cls.NAME))]
+
+
+def player_choices() -> tuple[str, ...]:
+    """Every valid ``player`` setting: "auto", the players it tries in order, then the rest."""
+    auto = auto_order()
+    return ("auto", *auto, *sorted(set(PLAYERS) - set(auto)))
 
 
 def player_class(name: str) -> type[Player]:
@@ -112,11 +126,11 @@ def player_class(name: str) -> type[Player]:
 
 
 def build_player(settings: AgentSettings, clock: Clock) -> Player:
-    """The configured player; ``auto`` takes the first of mpv, ffplay, aplay installed."""
+    """The configured player; ``auto`` takes the first installed of :func:`auto_order`."""
     if settings.player != "auto":
         return player_class(settings.player)(settings, clock)
     missing = []
-    for name in AUTO_ORDER:
+    for name in auto_order():
         try:
             return player_class(name)(settings, clock)
         except PlayerUnavailable:

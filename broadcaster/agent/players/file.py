@@ -17,16 +17,16 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from broadcaster.agent.cache import sha256_of
 from broadcaster.agent.clock import Clock
 from broadcaster.agent.players.base import Playback, Player, Track, register
 from broadcaster.agent.queue import iso
-from broadcaster.agent.settings import AgentSettings
 from broadcaster.fsutil import atomic_copy
+
+if TYPE_CHECKING:
+    from broadcaster.agent.settings import AgentSettings  # settings asks this registry
 
 PLAYS = "plays.jsonl"
 
@@ -78,6 +78,8 @@ class _Play(Playback):
     def _read_stream(self) -> None:
         target = self.player.sink.folder / (re.sub(r"[^\w.@#-]", "_", self.track.item)
                                             + ".stream")
+        import httpx  # the agent's own dependency: imported late, so settings load without it
+
         try:
             with httpx.stream("GET", self.track.url, timeout=self.player.settings.timeout_s,
                               follow_redirects=True) as response:

@@ -12,11 +12,13 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from broadcaster.agent.clock import Clock
 from broadcaster.agent.players.base import Playback, Player, PlayerUnavailable, Track, register
-from broadcaster.agent.settings import AgentSettings
+
+if TYPE_CHECKING:
+    from broadcaster.agent.settings import AgentSettings  # settings asks this registry
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +143,7 @@ class MpvPlayer(_ProgramPlayer):
     """mpv: plays files and streams, seeks exactly."""
 
     NAME, PROGRAM, PACKAGE = "mpv", "mpv", "mpv"
+    AUTO = 1
 
     def play(self, track: Track) -> Playback:
         """Start mpv on the track."""
@@ -153,6 +156,7 @@ class FfplayPlayer(_ProgramPlayer):
     """ffplay (from the Debian package ffmpeg)."""
 
     NAME, PROGRAM, PACKAGE = "ffplay", "ffplay", "ffmpeg"
+    AUTO = 2
 
     def play(self, track: Track) -> Playback:
         """Start ffplay on the track."""
@@ -180,6 +184,7 @@ class AplayPlayer(_ProgramPlayer):
     """aplay (ALSA): PCM only, so MP3 and streams are decoded by ffmpeg into its stdin."""
 
     NAME, PROGRAM, PACKAGE = "aplay", "aplay", "alsa-utils"
+    AUTO = 3
 
     def __init__(self, settings: AgentSettings, clock: Clock) -> None:
         super().__init__(settings, clock)
