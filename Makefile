@@ -4,12 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast test-hours tools lint bench fuzz-api fuzz-inputs clean
+.PHONY: run test test-fast test-hours check-install tools lint bench fuzz-api fuzz-inputs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[server,test]'
 	touch $(STAMP)
 
 # The example province, offline (espeak), served on http://127.0.0.1:8080 until Ctrl-C.
@@ -38,6 +38,15 @@ HOURS_ARGS ?= -q -p no:cacheprovider --ignore=tests/ui --ignore=tests/text \
 test-hours: $(STAMP) tools
 	BROADCASTER_TEST_DATABASES=sqlite $(BIN)/python tests/run_at_hours.py \
 	  $(addprefix --at ,$(HOURS)) -- $(HOURS_ARGS) $(PYTEST_ARGS)
+
+# The install a user gets, without this repository (a CI step, not part of make test): the
+# wheel built from a `git archive HEAD` copy, installed into empty venvs outside the checkout.
+# broadcaster[server] runs the demo and an announcement; the plain wheel (a station's slim
+# install) has no server library and its agent plays what that serve publishes. Prints the
+# sizes and the agents' peak memory quoted in docs/agent.md. Needs the package index; fails,
+# never skips. See tests/install_check.py.
+check-install: $(STAMP)
+	$(BIN)/python tests/install_check.py $(CHECK_INSTALL_ARGS)
 
 # Programs the tests drive that no wheel ships, as command:Debian package: a real player (mpv)
 # for the M3U8 test, chromium for the web UI, the XMLTV project's validator, and libfaketime

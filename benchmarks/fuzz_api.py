@@ -119,7 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("schemathesis", path=str(Path(sys.executable).parent)) is None:
         raise BenchError("schemathesis is not installed in this environment: "
-                         "pip install -e '.[test]'")
+                         "pip install -e '.[server,test]'")
     with tempfile.TemporaryDirectory(prefix="fuzz-api-") as name:
         root = Path(name)
         if args.home:

@@ -61,7 +61,8 @@ class App:
     @cached_property
     def builder(self) -> Builder:
         """The programme builder."""
-        return Builder(self.renderer, self.store, self.ffmpeg, self.config.assets_dir)
+        return Builder(self.renderer, self.store, self.ffmpeg, self.config.assets_dir,
+                       self.config.recordings_base)
 
     def close(self) -> None:
         """Release database connections."""

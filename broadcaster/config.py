@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster.errors import ConfigError
+from broadcaster.fsutil import shipped_path
 from broadcaster.xmltv_ids import DEFAULT_DOMAIN, is_dns_name, parse_overrides
 
 ENV_PREFIX = "BROADCASTER_"
@@ -58,7 +59,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("gtts_timeout", float, 10.0, "Seconds to wait for one gTTS request."),
     Setting("gtts_retries", int, 4, "Retries on 429/5xx before gTTS counts as down."),
     Setting("gtts_min_interval", float, 0.3, "Seconds between two gTTS requests (throttle)."),
-    Setting("audio_dir", str, "", "Folder of jingles and tones; empty means the shipped audio/."),
+    Setting("audio_dir", str, "", "Folder of jingles and tones; empty means the ones shipped in "
+            "the package (broadcaster/media/assets/)."),
+    Setting("recordings_dir", str, "", "Folder that relative recorded files (file: items, relay "
+            "fallbacks) are read from; empty means the parent of audio_dir when that is set, "
+            "else HOME/recordings."),
     Setting("ffmpeg", str, "", "ffmpeg binary; empty means the one shipped by imageio-ffmpeg."),
     Setting("log_level", str, "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
     Setting("log_format", str, "text", "Log lines: text (one readable line) or json (one object)."),
@@ -84,6 +89,11 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def packaged_assets() -> Path:
+    """The jingles and tones shipped in the package (``broadcaster/media/assets/``)."""
+    return shipped_path("media", "assets", setting="audio_dir")
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,7 @@ class Config:
     gtts_retries: int = 4
     gtts_min_interval: float = 0.3
     audio_dir: str = ""
+    recordings_dir: str = ""
     ffmpeg: str = ""
     log_level: str = "INFO"
     log_format: str = "text"
@@ -193,9 +204,15 @@ class Config:
 
     @property
     def assets_dir(self) -> Path:
-        """Where jingles and tones are: the setting, or the audio/ folder shipped with the code."""
-        return Path(self.audio_dir) if self.audio_dir else \
-            Path(__file__).resolve().parents[1] / "audio"
+        """Where jingles and tones are: the setting, or the folder shipped in the package."""
+        return Path(self.audio_dir) if self.audio_dir else packaged_assets()
+
+    @property
+    def recordings_base(self) -> Path:
+        """The folder relative recorded files are read from (see ``recordings_dir``)."""
+        if self.recordings_dir:
+            return Path(self.recordings_dir)
+        return Path(self.audio_dir).parent if self.audio_dir else self.home / "recordings"
 
     @property
     def engine_chain(self) -> tuple[str, ...]:

@@ -9,8 +9,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import IO
+
+from broadcaster.errors import ConfigError
 
 
 @contextmanager
@@ -76,3 +79,19 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def shipped_path(*parts: str, setting: str = "") -> Path:
+    """A file or folder shipped inside the package (package data), found with
+    ``importlib.resources`` wherever the package was installed.
+
+    ffmpeg and the YAML reader need a real path: a package installed from a wheel or used from
+    a checkout is a folder on disk, so the resource is that path itself. A zipped package has
+    no such folder; the error says so and names the ``setting`` that replaces the files.
+    """
+    found = resources.files("broadcaster").joinpath(*parts)
+    if not isinstance(found, Path):
+        instead = f"; set {setting} instead" if setting else ""
+        raise ConfigError(f"broadcaster's shipped {'/'.join(parts)} is not on disk ({found}): "
+                      f"install the package unzipped{instead}")
+    return found

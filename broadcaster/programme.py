@@ -1,6 +1,6 @@
 """Programmes: an ordered list of items assembled into broadcast-ready audio.
 
-Items: a jingle or tone from ``audio/``, a spoken document, inline text, a station ident
+Items: a jingle or tone from the assets folder, a spoken document, inline text, a station ident
 ("Đây là Đài truyền thanh xã {name}", spoken per station), a recorded file, silence, and a live
 relay (a stream URL played for a set time, with a recorded fallback). A relay cannot be baked
 into a file, so a built programme is a list of *parts*: runs of audio items assembled into one
@@ -110,7 +110,7 @@ class BuiltProgramme:
 
 
 def find_asset(audio_dir: Path, name: str) -> Path:
-    """The file of a jingle/tone/ident named ``name`` under ``audio/``."""
+    """The file of a jingle/tone/ident named ``name`` in the assets folder ``audio_dir``."""
     for sub in ASSET_DIRS:
         for ext in ("wav", "mp3", "ogg", "flac"):
             path = audio_dir / sub / f"{name}.{ext}"
@@ -121,7 +121,7 @@ def find_asset(audio_dir: Path, name: str) -> Path:
 
 
 def asset_names(audio_dir: Path) -> list[str]:
-    """The jingles, tones and idents under ``audio/``, by name."""
+    """The jingles, tones and idents in the assets folder ``audio_dir``, by name."""
     return sorted({p.stem for sub in ASSET_DIRS for p in (audio_dir / sub).glob("*.*")
                    if p.suffix in (".wav", ".mp3", ".ogg", ".flac")})
 
@@ -130,17 +130,18 @@ class Builder:
     """Builds programmes into clips for a profile and, where they have an ident, a station."""
 
     def __init__(self, renderer: Renderer, store: MediaStore, ffmpeg: Ffmpeg,
-                 audio_dir: Path) -> None:
+                 audio_dir: Path, recordings_dir: Path) -> None:
         self.renderer = renderer
         self.sessions = renderer.sessions
         self.store = store
         self.ffmpeg = ffmpeg
         self.audio_dir = audio_dir
+        self.recordings_dir = recordings_dir
 
     def recording(self, value: str) -> Path:
-        """A recorded file: absolute, or relative to the folder that holds ``audio/``."""
+        """A recorded file: absolute, or relative to the recordings folder (``recordings_dir``)."""
         path = Path(value)
-        return path if path.is_absolute() else self.audio_dir.parent / path
+        return path if path.is_absolute() else self.recordings_dir / path
 
     # -- sources -----------------------------------------------------------------------------
 
@@ -280,7 +281,7 @@ class Builder:
             items = [*run, ItemDef("silence", duration_ms=programme.gap_ms)] if tail_gap \
                 and programme.gap_ms else list(run)
             key = _build_key(programme, items, profile, station, len(parts),
-                             self.audio_dir.parent)
+                             self.recordings_dir)
             request = {"programme": programme.code, "part": len(parts) + 1,
                        "station": station, "profile": profile.name}
             clip = self._assemble(key, items, station, profile, chain, programme.gap_ms,
@@ -305,7 +306,7 @@ class Builder:
             fallback = None
             if item.fallback:
                 key = _build_key(programme, [ItemDef("file", item.fallback)], profile, "",
-                                 len(parts), self.audio_dir.parent)
+                                 len(parts), self.recordings_dir)
                 fallback = self._assemble(key, [ItemDef("file", item.fallback)], "", profile,
                                           chain, 0, programme.fade_ms,
                                           {"programme": programme.code, "fallback": True})

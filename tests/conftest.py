@@ -118,7 +118,8 @@ def cli(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
     from broadcaster.cli import main
 
     env = {"BROADCASTER_HOME": str(tmp_path / "var"), "BROADCASTER_DATABASE_URL": database_url,
-           "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": ""}
+           "BROADCASTER_ENGINES": "espeak", "BROADCASTER_CONFIG": "",
+           "BROADCASTER_RECORDINGS_DIR": str(REPO)}
 
     def invoke(*args: str, code: int = 0) -> Result:
         result = CliRunner(mix_stderr=False).invoke(main, list(args), env=env,

@@ -21,8 +21,8 @@ import pytest
 from broadcaster.media import Ffmpeg
 
 REPO = Path(__file__).resolve().parents[1]
-AUDIO = REPO / "audio"
-GENERATE = AUDIO / "generate.py"
+AUDIO = REPO / "broadcaster" / "media" / "assets"
+GENERATE = REPO / "audio" / "generate.py"
 RATE = 44_100
 KINDS = {"jingle", "tone", "silence"}
 FIELDS = {"name", "file", "kind", "duration_ms", "sha256", "description_vi", "description_en"}
@@ -187,7 +187,7 @@ def test_generating_afresh_gives_the_same_bytes(tmp_path: Path) -> None:
 
 
 def test_readme_documents_every_asset() -> None:
-    readme = (AUDIO / "README.md").read_text(encoding="utf-8")
+    readme = (GENERATE.parent / "README.md").read_text(encoding="utf-8")
     for asset in ASSETS:
         assert asset["file"] in readme, asset["file"]
     assert ".venv/bin/python audio/generate.py" in readme

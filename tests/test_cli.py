@@ -64,6 +64,41 @@ def test_quick_commands_start_without_the_server_stack(command: str) -> None:
     assert loaded == []
 
 
+def test_help_lines_are_the_commands_own() -> None:
+    """``--help`` lists commands from ``SHORT_HELP`` without importing them: the lines must be
+    the commands' own short help."""
+    from broadcaster.cli import COMMANDS, SHORT_HELP
+
+    for module in set(COMMANDS.values()):
+        importlib.import_module(f"broadcaster.cli.{module}")
+    assert set(SHORT_HELP) == set(COMMANDS)
+    for name, command in main.commands.items():
+        assert SHORT_HELP[name] == command.get_short_help_str(limit=200), name
+
+
+# A station's slim install: the server's libraries cannot be imported (None in sys.modules).
+SLIM = ("import sys\n"
+        f"for name in {(*SERVER_PACKAGES, 'yaml', 'pydub', 'lxml', 'starlette'):}:\n"
+        "    sys.modules[name] = None\n"
+        "from broadcaster.cli import main\n")
+
+
+def test_slim_install_helps_and_names_the_server_install() -> None:
+    helped = subprocess.run([sys.executable, "-c", SLIM + "main(['--help'])"],
+                            capture_output=True, text=True)
+    assert helped.returncode == 0, helped.stderr
+    assert "db            Create, migrate and inspect the database." in helped.stdout
+    agent = subprocess.run([sys.executable, "-c", SLIM + "main(['agent', '--help'])"],
+                           capture_output=True, text=True)
+    assert agent.returncode == 0 and "--player" in agent.stdout, agent.stderr
+    for args in (["db", "status"], ["db", "--help"], ["serve"]):
+        refused = subprocess.run([sys.executable, "-c", SLIM + f"main({args!r})"],
+                                 capture_output=True, text=True)
+        assert refused.returncode == 2, refused.stderr
+        assert "pip install 'broadcaster[server]'" in refused.stderr
+        assert "cần bản máy chủ" in refused.stderr and "needs the server install" in refused.stderr
+
+
 def test_version() -> None:
     out = subprocess.run([str(BIN), "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"broadcaster, version {__version__}"

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import click
 
 from broadcaster.cli import Context, main, pass_ctx
 from broadcaster.cli.speech import EXAMPLE, _report, resolve_input, speak
+from broadcaster.config import Config
 from broadcaster.db import transaction
 from broadcaster.documents import add_document, read_document
-from broadcaster.errors import BroadcasterError
-from broadcaster.fsutil import atomic_copy, atomic_write_bytes
+from broadcaster.fsutil import atomic_copy, atomic_write_bytes, shipped_path
+from broadcaster.programme import find_asset
 from broadcaster.publish.publication import publish
 from broadcaster.schedule import load_schedule
 from broadcaster.schedule.sync import apply_spec
 from broadcaster.stations import get_station, rotate_token
 
-REPO = Path(__file__).resolve().parents[2]
-PROVINCE = REPO / "schedules" / "binh-son.yaml"
+# The example province, a package copy of schedules/binh-son.yaml (tests/test_demo_data.py
+# keeps the two identical), so the demo runs from an install without the repository.
+PROVINCE = ("demo", "binh-son.yaml")
 DEMO_STATION = "XUANLOC-01"
+# The recorded files the example province names (a relay's fallback), made from the shipped
+# jingles: copied into the recordings folder when missing, so the demo needs no checkout.
+DEMO_RECORDINGS = {"audio/jingles/ket-thuc.wav": "ket-thuc"}
 
 
 @main.command("demo", short_help="Set up the example province offline, ready to serve.")
@@ -30,23 +34,22 @@ DEMO_STATION = "XUANLOC-01"
 def demo_cmd(ctx: Context, engine: str, speak_only: bool) -> None:
     """Speak the example summary offline, load the example province, publish it and print how
     to pull a station's playlist once ``broadcaster serve`` runs."""
-    if not EXAMPLE.is_file() or not PROVINCE.is_file():
-        raise BroadcasterError("the example files (docs/examples, schedules/) are missing from "
-                               "this checkout")
-    source = resolve_input(ctx, str(EXAMPLE))
-    click.echo(f"speaking {EXAMPLE.name} ({len(source.text):,} characters) with {engine} ...")
+    example, province = shipped_path(*EXAMPLE), shipped_path(*PROVINCE)
+    source = resolve_input(ctx, str(example))
+    click.echo(f"speaking {example.name} ({len(source.text):,} characters) with {engine} ...")
     result = speak(ctx, source, engine=engine, profile=None, voice=None, rate=None,
                    sentence_pause=None, paragraph_pause=None, dialect=None)
-    out = ctx.config.home / "demo" / f"{EXAMPLE.stem}.{result.clip.ext}"
+    out = ctx.config.home / "demo" / f"{example.stem}.{result.clip.ext}"
     atomic_copy(result.path, out)
     _report(result, out.resolve(), as_json=False)
     if speak_only:
         return
+    place_recordings(ctx.config)
     app = ctx.app
     with transaction(app.sessions) as session:
-        add_document(session, read_document(EXAMPLE, ctx.config.max_document_bytes))
-        apply_spec(session, load_schedule([PROVINCE]), tuple(ctx.config.profiles))
-    click.echo(f"loaded the example province from {PROVINCE.relative_to(REPO)}; publishing "
+        add_document(session, read_document(example, ctx.config.max_document_bytes))
+        apply_spec(session, load_schedule([province]), tuple(ctx.config.profiles))
+    click.echo(f"loaded the example province (schedules/{province.name}); publishing "
                "(the first time builds every programme) ...")
     number, changes = publish(app, window=timedelta(hours=ctx.config.publish_window_hours),
                               note="demo")
@@ -60,3 +63,11 @@ def demo_cmd(ctx: Context, engine: str, speak_only: bool) -> None:
                f"\nstation {DEMO_STATION}'s token is in {token_file}. Once the service runs:\n"
                f"  curl -i -H \"Authorization: Bearer $(cat {token_file})\" {playlist}.json\n"
                f"  mpv \"{playlist}.m3u8?token=$(cat {token_file})\"")
+
+
+def place_recordings(config: Config) -> None:
+    """Copy the example's recordings (``DEMO_RECORDINGS``) into the recordings folder."""
+    for relative, asset in DEMO_RECORDINGS.items():
+        target = config.recordings_base / relative
+        if not target.is_file():
+            atomic_copy(find_asset(config.assets_dir, asset), target)

@@ -26,7 +26,9 @@ from broadcaster.speech import (
 )
 from broadcaster.text import chunk_text, decode_bytes
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "nghi-quyet-tom-tat.md"
+# The example summary, a package copy of docs/examples/nghi-quyet-tom-tat.md (kept identical by
+# tests/test_demo_data.py): fsutil.shipped_path(*EXAMPLE).
+EXAMPLE = ("demo", "nghi-quyet-tom-tat.md")
 LONG_INPUT_CHARS = 800
 
 

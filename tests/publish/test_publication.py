@@ -218,7 +218,7 @@ def test_relay_reaches_the_manifest_and_the_playlist(run) -> None:  # type: igno
         '      - text: "Sau đây là bản tin buổi sáng."',
         '      - text: "Sau đây là bản tin buổi sáng."\n'
         '      - relay: {url: "http://127.0.0.1:9/vov1.mp3", duration: 10m, '
-        'fallback: audio/jingles/ket-thuc.wav}')
+        'fallback: broadcaster/media/assets/jingles/ket-thuc.wav}')
     run.path.write_text(relay, encoding="utf-8")
     run("schedule", "apply", str(run.path))
     number = publish(run)

@@ -97,7 +97,7 @@ def programme_from_form(form: Any) -> ProgrammeDef:
 
 
 def assets(app: App) -> list[str]:
-    """The jingles, tones and idents under ``audio/``, by name."""
+    """The jingles, tones and idents in the assets folder, by name."""
     return asset_names(app.config.assets_dir)
 
 
