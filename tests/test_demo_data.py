@@ -12,7 +12,7 @@ from broadcaster.cli.speech import EXAMPLE
 from broadcaster.fsutil import shipped_path
 
 REPO = Path(__file__).resolve().parents[1]
-COPIES = {PROVINCE: REPO / "schedules" / "binh-son.yaml",
+COPIES: dict[tuple[str, ...], Path] = {PROVINCE: REPO / "schedules" / "binh-son.yaml",
           EXAMPLE: REPO / "docs" / "examples" / "nghi-quyet-tom-tat.md"}
 
 
