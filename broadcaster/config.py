@@ -1,6 +1,7 @@
 """One typed, frozen configuration object.
 
-Every setting is declared once in ``SETTINGS`` (name, type, default, help). That table drives
+Every setting is declared once, as a field of :class:`Config` (default, help and checks, with
+:func:`broadcaster.settings.setting`); :data:`SETTINGS` reads them back. That table drives
 the ``broadcaster.toml`` file, the ``BROADCASTER_*`` environment variables, the ``config show``
 command, validation and ``docs/configuration.md`` (a test fails when a setting is undocumented).
 
@@ -23,72 +24,20 @@ from typing import Any
 
 from broadcaster.errors import ConfigError
 from broadcaster.fsutil import shipped_path
+from broadcaster.settings import (
+    Layers,
+    Setting,
+    between,
+    http_url,
+    one_of,
+    positive,
+    setting,
+    table,
+)
 from broadcaster.xmltv_ids import DEFAULT_DOMAIN, is_dns_name, parse_overrides
 
 ENV_PREFIX = "BROADCASTER_"
 CONFIG_FILE = "broadcaster.toml"
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One configurable value: its name, type, default and a one-line help."""
-
-    name: str
-    type: type
-    default: Any
-    help: str
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("home", Path, Path("var"), "Folder for the database, media store and logs."),
-    Setting(
-        "database_url",
-        str,
-        "",
-        "SQLAlchemy URL; empty means SQLite at HOME/broadcaster.db. "
-        "PostgreSQL: postgresql+psycopg://user@host/db.",
-    ),
-    Setting("engines", str, "gtts,espeak", "Speech engine fallback chain, best first."),
-    Setting("profile", str, "loudspeaker", "Default output profile for clips."),
-    Setting("dialect", str, "north", "Number reading: north (linh, nghìn) or south (lẻ, ngàn)."),
-    Setting("lexicon", str, "", "Extra lexicon files (TSV), separated by ':'; later ones win."),
-    Setting("max_document_bytes", int, 2_000_000, "Largest document file accepted, in bytes."),
-    Setting("espeak_voice", str, "vi", "espeak-ng voice: vi, vi-vn-x-central or vi-vn-x-south."),
-    Setting("piper_model", str, "", "Path to the piper voice model (.onnx) the operator supplies."),
-    Setting("gtts_tld", str, "com.vn", "Google host suffix used by gTTS."),
-    Setting("gtts_timeout", float, 10.0, "Seconds to wait for one gTTS request."),
-    Setting("gtts_retries", int, 4, "Retries on 429/5xx before gTTS counts as down."),
-    Setting("gtts_min_interval", float, 0.3, "Seconds between two gTTS requests (throttle)."),
-    Setting("audio_dir", str, "", "Folder of jingles and tones; empty means the ones shipped in "
-            "the package (broadcaster/media/assets/)."),
-    Setting("recordings_dir", str, "", "Folder that relative recorded files (file: items, relay "
-            "fallbacks) are read from; empty means the parent of audio_dir when that is set, "
-            "else HOME/recordings."),
-    Setting("ffmpeg", str, "", "ffmpeg binary; empty means the one shipped by imageio-ffmpeg."),
-    Setting("log_level", str, "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
-    Setting("log_format", str, "text", "Log lines: text (one readable line) or json (one object)."),
-    Setting("host", str, "127.0.0.1", "Address `serve` listens on."),
-    Setting("port", int, 8080, "Port `serve` listens on."),
-    Setting("inbox_dir", str, "", "Folder watched for new summaries; empty means HOME/inbox."),
-    Setting("inbox_interval_s", float, 10.0, "Seconds between two looks at the inbox."),
-    Setting("render_lead_hours", float, 48.0, "Render programmes this many hours before air."),
-    Setting("publish_interval_minutes", float, 60.0, "Scheduled publication every N minutes."),
-    Setting("publish_window_hours", float, 48.0, "Publications cover now to now + N hours."),
-    Setting("offline_after_minutes", float, 15.0, "A station silent this long is offline."),
-    Setting("retention_days", float, 14.0, "Keep publications and unreferenced media this long."),
-    Setting("station_rate", float, 10.0, "Requests per second one station may make."),
-    Setting("station_burst", int, 20, "Requests a station may make at once before 429."),
-    Setting("max_body_bytes", int, 262_144, "Largest request body accepted (413 beyond)."),
-    Setting("shutdown_grace_s", float, 10.0, "On SIGTERM, seconds to finish open requests."),
-    Setting("xmltv_domain", str, DEFAULT_DOMAIN,
-            "DNS domain naming channels in XMLTV (RFC 2838): PTTH-BS is ptth-bs.DOMAIN."),
-    Setting("xmltv_ids", str, "",
-            "XMLTV ids given per channel: CODE=id pairs separated by commas."),
-    Setting("public_url", str, "", "URL players reach `serve` at (M3U8 media links), e.g. "
-            "https://phatthanh.example.vn; empty: the address a request came in on."),
-)
-
-_BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def packaged_assets() -> Path:
@@ -144,44 +93,82 @@ BUILTIN_PROFILES: dict[str, Profile] = {
 }
 
 
+def _names_an_engine(value: str) -> str | None:
+    return None if any(n.strip() for n in value.split(",")) else \
+        "must name at least one speech engine"
+
+
+def _dns_name(value: str) -> str | None:
+    return None if is_dns_name(value) else \
+        f"must be a lowercase DNS name such as binhson.gov.vn, got {value!r}"
+
+
+def _xmltv_ids(value: str) -> str | None:
+    try:
+        parse_overrides(value)
+    except ValueError as exc:
+        return f": {exc}"
+    return None
+
+
 @dataclass(frozen=True)
 class Config:
     """The effective configuration. Build it with :func:`load_config`."""
 
-    home: Path = Path("var")
-    database_url: str = ""
-    engines: str = "gtts,espeak"
-    profile: str = "loudspeaker"
-    dialect: str = "north"
-    lexicon: str = ""
-    max_document_bytes: int = 2_000_000
-    espeak_voice: str = "vi"
-    piper_model: str = ""
-    gtts_tld: str = "com.vn"
-    gtts_timeout: float = 10.0
-    gtts_retries: int = 4
-    gtts_min_interval: float = 0.3
-    audio_dir: str = ""
-    recordings_dir: str = ""
-    ffmpeg: str = ""
-    log_level: str = "INFO"
-    log_format: str = "text"
-    host: str = "127.0.0.1"
-    port: int = 8080
-    inbox_dir: str = ""
-    inbox_interval_s: float = 10.0
-    render_lead_hours: float = 48.0
-    publish_interval_minutes: float = 60.0
-    publish_window_hours: float = 48.0
-    offline_after_minutes: float = 15.0
-    retention_days: float = 14.0
-    station_rate: float = 10.0
-    station_burst: int = 20
-    max_body_bytes: int = 262_144
-    shutdown_grace_s: float = 10.0
-    xmltv_domain: str = DEFAULT_DOMAIN
-    xmltv_ids: str = ""
-    public_url: str = ""
+    home: Path = setting(Path("var"), "Folder for the database, media store and logs.")
+    database_url: str = setting(
+        "", "SQLAlchemy URL; empty means SQLite at HOME/broadcaster.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.")
+    engines: str = setting("gtts,espeak", "Speech engine fallback chain, best first.",
+                           _names_an_engine)
+    profile: str = setting("loudspeaker", "Default output profile for clips.")
+    dialect: str = setting("north", "Number reading: north (linh, nghìn) or south (lẻ, ngàn).",
+                           one_of("north", "south"))
+    lexicon: str = setting("", "Extra lexicon files (TSV), separated by ':'; later ones win.")
+    max_document_bytes: int = setting(2_000_000, "Largest document file accepted, in bytes.")
+    espeak_voice: str = setting("vi", "espeak-ng voice: vi, vi-vn-x-central or vi-vn-x-south.")
+    piper_model: str = setting("", "Path to the piper voice model (.onnx) the operator supplies.")
+    gtts_tld: str = setting("com.vn", "Google host suffix used by gTTS.")
+    gtts_timeout: float = setting(10.0, "Seconds to wait for one gTTS request.")
+    gtts_retries: int = setting(4, "Retries on 429/5xx before gTTS counts as down.")
+    gtts_min_interval: float = setting(0.3, "Seconds between two gTTS requests (throttle).")
+    audio_dir: str = setting("", "Folder of jingles and tones; empty means the ones shipped in "
+                             "the package (broadcaster/media/assets/).")
+    recordings_dir: str = setting(
+        "", "Folder that relative recorded files (file: items, relay fallbacks) are read from; "
+        "empty means the parent of audio_dir when that is set, else HOME/recordings.")
+    ffmpeg: str = setting("", "ffmpeg binary; empty means the one shipped by imageio-ffmpeg.")
+    log_level: str = setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.",
+                             one_of("DEBUG", "INFO", "WARNING", "ERROR", fold=str.upper))
+    log_format: str = setting("text", "Log lines: text (one readable line) or json (one object).",
+                              one_of("text", "json"))
+    host: str = setting("127.0.0.1", "Address `serve` listens on.")
+    port: int = setting(8080, "Port `serve` listens on.", between(0, 65535))
+    inbox_dir: str = setting("", "Folder watched for new summaries; empty means HOME/inbox.")
+    inbox_interval_s: float = setting(10.0, "Seconds between two looks at the inbox.", positive)
+    render_lead_hours: float = setting(48.0, "Render programmes this many hours before air.",
+                                       positive)
+    publish_interval_minutes: float = setting(60.0, "Scheduled publication every N minutes.",
+                                              positive)
+    publish_window_hours: float = setting(48.0, "Publications cover now to now + N hours.",
+                                          positive)
+    offline_after_minutes: float = setting(15.0, "A station silent this long is offline.",
+                                           positive)
+    retention_days: float = setting(14.0, "Keep publications and unreferenced media this long.",
+                                    positive)
+    station_rate: float = setting(10.0, "Requests per second one station may make.", positive)
+    station_burst: int = setting(20, "Requests a station may make at once before 429.", positive)
+    max_body_bytes: int = setting(262_144, "Largest request body accepted (413 beyond).",
+                                  positive)
+    shutdown_grace_s: float = setting(10.0, "On SIGTERM, seconds to finish open requests.")
+    xmltv_domain: str = setting(
+        DEFAULT_DOMAIN, "DNS domain naming channels in XMLTV (RFC 2838): PTTH-BS is "
+        "ptth-bs.DOMAIN.", _dns_name)
+    xmltv_ids: str = setting("", "XMLTV ids given per channel: CODE=id pairs separated by "
+                             "commas.", _xmltv_ids)
+    public_url: str = setting("", "URL players reach `serve` at (M3U8 media links), e.g. "
+                              "https://phatthanh.example.vn; empty: the address a request came "
+                              "in on.", http_url)
     profiles: Mapping[str, Profile] = field(default_factory=lambda: dict(BUILTIN_PROFILES))
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -249,24 +236,6 @@ class Config:
         return dataclasses.replace(self, **values)
 
 
-def _coerce(setting: Setting, value: Any, where: str) -> Any:
-    try:
-        if setting.type is bool and isinstance(value, str):
-            low = value.strip().lower()
-            if low not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-                raise ValueError(value)
-            return low in {"1", "true", "yes", "on"}
-        if setting.type is Path:
-            return Path(value)
-        if setting.type in (int, float) and isinstance(value, bool):
-            raise ValueError(value)
-        return setting.type(value)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"{where}: setting {setting.name!r} must be {setting.type.__name__}, got {value!r}"
-        ) from None
-
-
 _PROFILE_FIELDS = {f.name: f for f in dataclasses.fields(Profile) if f.name != "name"}
 
 
@@ -299,30 +268,7 @@ def _parse_profiles(raw: Any, where: str) -> dict[str, Profile]:
     return profiles
 
 
-def _validate(cfg: Config) -> None:
-    if cfg.dialect not in ("north", "south"):
-        src = cfg.sources.get("dialect", "default")
-        raise ConfigError(f"{src}: setting 'dialect' must be north or south, got {cfg.dialect!r}")
-    if not cfg.engine_chain:
-        raise ConfigError("setting 'engines' must name at least one speech engine")
-    if cfg.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"setting 'log_level' must be DEBUG, INFO, WARNING or ERROR, "
-                          f"got {cfg.log_level!r}")
-    if cfg.log_format not in ("text", "json"):
-        raise ConfigError(f"setting 'log_format' must be text or json, got {cfg.log_format!r}")
-    if not 0 <= cfg.port <= 65535:
-        raise ConfigError(f"setting 'port' must be between 0 and 65535, got {cfg.port}")
-    for name in ("inbox_interval_s", "render_lead_hours", "publish_interval_minutes",
-                 "publish_window_hours", "offline_after_minutes", "retention_days",
-                 "station_rate", "station_burst", "max_body_bytes"):
-        if getattr(cfg, name) <= 0:
-            raise ConfigError(f"setting {name!r} must be greater than 0, "
-                              f"got {getattr(cfg, name)!r}")
-    _validate_xmltv(cfg)
-    if cfg.public_url and (not cfg.public_url.startswith(("http://", "https://"))
-                           or any(c in cfg.public_url for c in " \t\r\n")):
-        raise ConfigError(f"setting 'public_url' must be an http:// or https:// URL, "
-                          f"got {cfg.public_url!r}")
+def _validate_profiles(cfg: Config) -> None:
     cfg.get_profile()
     for p in cfg.profiles.values():
         if p.format not in ("mp3", "ogg", "opus", "wav", "m4a"):
@@ -334,16 +280,7 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"profile {p.name!r}: rate must be between 0.5 and 2.0")
 
 
-def _validate_xmltv(cfg: Config) -> None:
-    if not is_dns_name(cfg.xmltv_domain):
-        src = cfg.sources.get("xmltv_domain", "default")
-        raise ConfigError(f"{src}: setting 'xmltv_domain' must be a lowercase DNS name such as "
-                          f"binhson.gov.vn, got {cfg.xmltv_domain!r}")
-    try:
-        parse_overrides(cfg.xmltv_ids)
-    except ValueError as exc:
-        src = cfg.sources.get("xmltv_ids", "default")
-        raise ConfigError(f"{src}: setting 'xmltv_ids': {exc}") from None
+SETTINGS: tuple[Setting, ...] = table(Config)
 
 
 def load_config(
@@ -358,8 +295,7 @@ def load_config(
     A bad value raises :class:`ConfigError` naming the setting and where it came from.
     """
     environ = os.environ if env is None else env
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
+    layers = Layers(SETTINGS)
     profiles = dict(BUILTIN_PROFILES)
 
     explicit = config_file or (Path(environ[ENV_PREFIX + "CONFIG"])
@@ -372,30 +308,12 @@ def load_config(
             data = tomllib.loads(read_file(path).decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        for key, value in data.items():
-            if key == "profiles":
-                profiles = _parse_profiles(value, str(path))
-                continue
-            setting = _BY_NAME.get(key)
-            if setting is None:
-                valid = ", ".join(sorted(_BY_NAME))
-                raise ConfigError(f"{path}: unknown setting {key!r}; valid settings: {valid}")
-            values[key] = _coerce(setting, value, str(path))
-            sources[key] = str(path)
-
-    for setting in SETTINGS:
-        var = ENV_PREFIX + setting.name.upper()
-        if var in environ:
-            values[setting.name] = _coerce(setting, environ[var], f"environment {var}")
-            sources[setting.name] = f"environment {var}"
-
-    for key, value in (flags or {}).items():
-        if value is None:
-            continue
-        setting = _BY_NAME[key]
-        values[key] = _coerce(setting, value, f"option --{key.replace('_', '-')}")
-        sources[key] = f"option --{key.replace('_', '-')}"
-
-    cfg = Config(**values, profiles=profiles, sources=sources)
-    _validate(cfg)
+        if "profiles" in data:
+            profiles = _parse_profiles(data.pop("profiles"), str(path))
+        layers.from_mapping(data, str(path))
+    layers.from_env(environ, ENV_PREFIX)
+    layers.from_flags(flags or {})
+    layers.check()
+    cfg = Config(**layers.values, profiles=profiles, sources=layers.sources)
+    _validate_profiles(cfg)
     return cfg

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "broadcaster"
 
 STAGES: tuple[tuple[str, ...], ...] = (
     ("", "errors", "fsutil", "localtime", "codes", "logs", "crash_points", "xmltv_ids",
-     "yamlbounds", "inputfiles", "local_service"),
+     "yamlbounds", "inputfiles", "local_service", "settings"),
     ("config", "db", "origins", "media"),
     ("text", "documents"),
     ("speech",),
