@@ -29,15 +29,15 @@ def _setting_options(command: F) -> F:
     """One option per agent setting (``--token-file``, ``--max-bytes-per-s``, ...)."""
     for setting in reversed(SETTINGS):
         flag = "--" + setting.name.replace("_", "-")
-        if setting.kind is list:
+        if setting.type is list:
             option = click.option(flag, setting.name, multiple=True,
                                   type=click.Path(path_type=Path),
                                   help=setting.help + " Repeatable.")
-        elif setting.kind is Path:
+        elif setting.type is Path:
             option = click.option(flag, setting.name, type=click.Path(path_type=Path),
                                   help=setting.help)
         else:
-            option = click.option(flag, setting.name, type=setting.kind,
+            option = click.option(flag, setting.name, type=setting.type,
                                   help=f"{setting.help} [default: {setting.default}]"
                                   if setting.default not in ("", None) else setting.help)
         command = option(command)
