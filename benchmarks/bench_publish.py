@@ -32,12 +32,12 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from broadcaster.app import App
-from broadcaster.config import load_config
 from broadcaster.db import Entry, Group, Station, transaction
 from broadcaster.publish.publication import publish, root
 from broadcaster.schedule.plan import plan_all
 from broadcaster.schedule.sync import apply_spec
 from broadcaster.schedule.yamlfile import load_schedule
+from broadcaster.settings_table import load_config
 
 PER_COMMUNE = 100
 START = datetime(2030, 3, 3, 17, 0, tzinfo=UTC)  # 2030-03-04 00:00 in Hồ Chí Minh City

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from broadcaster.app import App
-from broadcaster.config import load_config
 from broadcaster.documents import read_document
+from broadcaster.settings_table import load_config
 from broadcaster.speech import Renderer, RenderRequest, SpeechSettings
 from broadcaster.speech.espeak import BASE_WPM, _library
 

@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from broadcaster.errors import ConfigError
 from broadcaster.fsutil import shipped_path
@@ -35,6 +35,8 @@ from broadcaster.settings import (
     table,
 )
 from broadcaster.xmltv_ids import DEFAULT_DOMAIN, is_dns_name, parse_overrides
+
+T = TypeVar("T")
 
 ENV_PREFIX = "BROADCASTER_"
 CONFIG_FILE = "broadcaster.toml"
@@ -126,12 +128,6 @@ class Config:
                            one_of("north", "south"))
     lexicon: str = setting("", "Extra lexicon files (TSV), separated by ':'; later ones win.")
     max_document_bytes: int = setting(2_000_000, "Largest document file accepted, in bytes.")
-    espeak_voice: str = setting("vi", "espeak-ng voice: vi, vi-vn-x-central or vi-vn-x-south.")
-    piper_model: str = setting("", "Path to the piper voice model (.onnx) the operator supplies.")
-    gtts_tld: str = setting("com.vn", "Google host suffix used by gTTS.")
-    gtts_timeout: float = setting(10.0, "Seconds to wait for one gTTS request.")
-    gtts_retries: int = setting(4, "Retries on 429/5xx before gTTS counts as down.")
-    gtts_min_interval: float = setting(0.3, "Seconds between two gTTS requests (throttle).")
     audio_dir: str = setting("", "Folder of jingles and tones; empty means the ones shipped in "
                              "the package (broadcaster/media/assets/).")
     recordings_dir: str = setting(
@@ -171,6 +167,17 @@ class Config:
                               "in on.", http_url)
     profiles: Mapping[str, Profile] = field(default_factory=lambda: dict(BUILTIN_PROFILES))
     sources: Mapping[str, str] = field(default_factory=dict)
+    # Values of the settings declared elsewhere (each speech engine's), read with section().
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def section(self, cls: type[T]) -> T:
+        """The settings class ``cls`` (an engine's) filled from this configuration."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in self.extra.items() if k in names})
+
+    def value(self, name: str) -> Any:
+        """The value of setting ``name``, whether Config's own or one declared elsewhere."""
+        return self.extra[name] if name in self.extra else getattr(self, name)
 
     @property
     def db_url(self) -> str:
@@ -232,8 +239,12 @@ class Config:
                 from None
 
     def with_overrides(self, **values: Any) -> Config:
-        """A copy with some settings replaced (values already typed)."""
-        return dataclasses.replace(self, **values)
+        """A copy with some settings replaced (values already typed); a name that is not
+        Config's own is an engine's setting."""
+        own = {f.name for f in dataclasses.fields(self)}
+        extra = {k: v for k, v in values.items() if k not in own}
+        mine = {k: v for k, v in values.items() if k in own}
+        return dataclasses.replace(self, **mine, extra={**self.extra, **extra})
 
 
 _PROFILE_FIELDS = {f.name: f for f in dataclasses.fields(Profile) if f.name != "name"}
@@ -283,7 +294,8 @@ def _validate_profiles(cfg: Config) -> None:
 SETTINGS: tuple[Setting, ...] = table(Config)
 
 
-def load_config(
+def build_config(
+    extra: tuple[Setting, ...],
     config_file: Path | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
@@ -291,11 +303,14 @@ def load_config(
 ) -> Config:
     """Build the configuration: defaults < file < environment < flags.
 
-    ``config_file`` defaults to ``$BROADCASTER_CONFIG`` or ``./broadcaster.toml`` when present.
-    A bad value raises :class:`ConfigError` naming the setting and where it came from.
+    ``extra`` are the settings declared outside :class:`Config` (the speech engines'): callers
+    use :func:`broadcaster.settings_table.load_config`, which gathers them (this module, below
+    speech, cannot). ``config_file`` defaults to ``$BROADCASTER_CONFIG`` or
+    ``./broadcaster.toml`` when present. A bad value raises :class:`ConfigError` naming the
+    setting and where it came from.
     """
     environ = os.environ if env is None else env
-    layers = Layers(SETTINGS)
+    layers = Layers(SETTINGS + extra)
     profiles = dict(BUILTIN_PROFILES)
 
     explicit = config_file or (Path(environ[ENV_PREFIX + "CONFIG"])
@@ -314,6 +329,8 @@ def load_config(
     layers.from_env(environ, ENV_PREFIX)
     layers.from_flags(flags or {})
     layers.check()
-    cfg = Config(**layers.values, profiles=profiles, sources=layers.sources)
+    own = layers.known(s.name for s in SETTINGS)
+    cfg = Config(**own, profiles=profiles, sources=layers.sources,
+                 extra={s.name: layers.values.get(s.name, s.default) for s in extra})
     _validate_profiles(cfg)
     return cfg

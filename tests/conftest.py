@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from broadcaster.app import App
-from broadcaster.config import Config, load_config
+from broadcaster.config import Config
+from broadcaster.settings_table import load_config
 
 PG_ADMIN_URL = os.environ.get("BROADCASTER_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

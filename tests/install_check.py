@@ -121,7 +121,7 @@ def check_full(full: Path, work: Path) -> None:
     expect(bool(playlists), f"the demo published no playlist for {STATION} under "
            f"{work / 'var' / 'publications'}")
     tone = run([full / "bin" / "python", "-c",
-                "from broadcaster.config import load_config\n"
+                "from broadcaster.settings_table import load_config\n"
                 "from broadcaster.programme import find_asset\n"
                 "print(find_asset(load_config(env={}).assets_dir, 'bao-dong'))"],
                cwd=work, env=env).strip()

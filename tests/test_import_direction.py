@@ -28,7 +28,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("schedule", "stations"),
     ("publish",),
     ("announce", "announce_recovery", "check", "coverage", "inbox", "reports", "users", "audit"),
-    ("app",),
+    ("app", "settings_table"),
     ("web",),
     ("service",),
     ("cli",),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from broadcaster import __version__
-from broadcaster.config import Config, load_config
+from broadcaster.config import Config
 from broadcaster.errors import BroadcasterError
 from broadcaster.logs import setup_logging
 
@@ -34,6 +34,10 @@ class Context:
     @property
     def config(self) -> Config:
         if self._config is None:
+            # Here, not at the top: the table gathers the speech engines, which `agent` and
+            # `--help` do not need.
+            from broadcaster.settings_table import load_config
+
             self._config = load_config(self.config_file, flags=self.flags)
             setup_logging(self._config.log_level, self._config.log_format)
         return self._config

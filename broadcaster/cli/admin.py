@@ -7,8 +7,8 @@ import dataclasses
 import click
 
 from broadcaster.cli import Context, echo_json, main, pass_ctx
-from broadcaster.config import SETTINGS
 from broadcaster.db import current_revision, make_engine, migrate
+from broadcaster.settings_table import server_settings
 
 
 @main.group()
@@ -44,8 +44,9 @@ def config_group() -> None:
 def config_show(ctx: Context, as_json: bool) -> None:
     """Print every setting with its value and where the value came from."""
     cfg = ctx.config
-    rows = [{"name": s.name, "value": str(getattr(cfg, s.name)),
-             "source": cfg.sources.get(s.name, "default"), "help": s.help} for s in SETTINGS]
+    rows = [{"name": s.name, "value": str(cfg.value(s.name)),
+             "source": cfg.sources.get(s.name, "default"), "help": s.help}
+            for s in server_settings()]
     if as_json:
         profiles = {n: dataclasses.asdict(p) for n, p in cfg.profiles.items()}
         echo_json({"settings": rows, "profiles": profiles})

@@ -10,12 +10,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, ClassVar
 
 from broadcaster.config import Config
 from broadcaster.errors import ConfigError, EngineError
+from broadcaster.settings import Setting, table
+
+if TYPE_CHECKING:  # numpy is loaded when an engine speaks, not when the registry is read
+    import numpy as np
 
 # Operators may name a regional accent instead of an engine's own voice name.
 ACCENTS = ("north", "central", "south")
@@ -35,12 +37,19 @@ class Audio:
 
 
 class Engine(ABC):
-    """A speech engine. Subclasses set NAME, OFFLINE and MAX_CHARS and register themselves."""
+    """A speech engine. Subclasses set NAME, OFFLINE and MAX_CHARS and register themselves.
+
+    ``SETTINGS`` is the engine's own settings class (a frozen dataclass whose fields are declared
+    with :func:`broadcaster.settings.setting`); the server's table gathers it, so each of its
+    settings has a ``broadcaster.toml`` key, a ``BROADCASTER_*`` variable and a ``config show``
+    line. The engine reads its values with ``config.section(SETTINGS)``.
+    """
 
     NAME: ClassVar[str]
     OFFLINE: ClassVar[bool]
     MAX_CHARS: ClassVar[int] = 400
     VOICES: ClassVar[dict[str, str]] = {}
+    SETTINGS: ClassVar[type | None] = None
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -87,6 +96,12 @@ def engine_class(name: str) -> type[Engine]:
         raise ConfigError(f"unknown speech engine {name!r}; valid engines: {valid}") from None
 
 
+def engine_settings() -> tuple[Setting, ...]:
+    """Every registered engine's settings, in registration order."""
+    return tuple(row for cls in ENGINES.values() if cls.SETTINGS is not None
+                 for row in table(cls.SETTINGS))
+
+
 EngineFactory = Callable[[str, Config], Engine]
 
 
@@ -97,6 +112,8 @@ def build_engine(name: str, config: Config) -> Engine:
 
 def trim_silence(samples: np.ndarray, threshold: float = 0.003, keep: int = 0) -> np.ndarray:
     """Drop leading and trailing near-silence so pauses between chunks are exactly as set."""
+    import numpy as np
+
     loud = np.flatnonzero(np.abs(samples) > threshold)
     if loud.size == 0:
         return samples[:0]

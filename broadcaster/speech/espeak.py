@@ -10,14 +10,17 @@ from __future__ import annotations
 import ctypes
 import functools
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from broadcaster.config import Config
 from broadcaster.errors import EngineError, EngineUnavailable
+from broadcaster.settings import setting
 from broadcaster.speech.base import Audio, Engine, register, trim_silence
+
+if TYPE_CHECKING:  # loaded when the engine is built (the registry is read without numpy)
+    import numpy as np
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 POS_CHARACTER = 1
@@ -62,11 +65,15 @@ class _Library:
         self.lib.espeak_SetSynthCallback(self._callback)
 
     def _collect(self, wav: Any, count: int, _events: Any) -> int:
+        import numpy as np
+
         if count > 0:
             self._buffers.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
         return 0
 
     def speak(self, text: str, voice: str, wpm: int) -> np.ndarray:
+        import numpy as np
+
         with self.lock:
             if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise EngineError(f"espeak: voice {voice!r} is not installed")
@@ -88,6 +95,13 @@ def _library() -> _Library:
     return _Library()
 
 
+@dataclass(frozen=True)
+class EspeakSettings:
+    """espeak's settings (gathered into the server's table)."""
+
+    espeak_voice: str = setting("vi", "espeak-ng voice: vi, vi-vn-x-central or vi-vn-x-south.")
+
+
 @register
 class EspeakEngine(Engine):
     """espeak-ng, offline. Intelligible and instant; robotic next to neural voices."""
@@ -97,14 +111,16 @@ class EspeakEngine(Engine):
     MAX_CHARS = 600
     VOICES: ClassVar[dict[str, str]] = {
         "north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
+    SETTINGS = EspeakSettings
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
+        self.settings = config.section(EspeakSettings)
         self.lib = _library()
 
     def default_voice(self) -> str:
-        return self.resolve_voice(self.config.espeak_voice) if self.config.espeak_voice \
-            else self.VOICES["north"]
+        voice = self.settings.espeak_voice
+        return self.resolve_voice(voice) if voice else self.VOICES["north"]
 
     def synthesize(self, text: str, voice: str, rate: float) -> Audio:
         pcm = self.lib.speak(text, voice, max(80, min(450, round(BASE_WPM * rate))))

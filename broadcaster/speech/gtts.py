@@ -13,20 +13,32 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import ClassVar
-
-import numpy as np
-import requests
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from broadcaster.config import Config
 from broadcaster.errors import EngineError, EngineUnavailable
-from broadcaster.media.ffmpeg import Ffmpeg, FfmpegError, find_ffmpeg
+from broadcaster.settings import setting
 from broadcaster.speech.base import Audio, Engine, register, trim_silence
+
+if TYPE_CHECKING:  # loaded when the engine is built (the registry is read without numpy)
+    import numpy as np
+    import requests
 
 log = logging.getLogger(__name__)
 
 GTTS_MAX_CHARS = 100
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class GttsSettings:
+    """gTTS's settings (gathered into the server's table)."""
+
+    gtts_tld: str = setting("com.vn", "Google host suffix used by gTTS.")
+    gtts_timeout: float = setting(10.0, "Seconds to wait for one gTTS request.")
+    gtts_retries: int = setting(4, "Retries on 429/5xx before gTTS counts as down.")
+    gtts_min_interval: float = setting(0.3, "Seconds between two gTTS requests (throttle).")
 
 
 @register
@@ -37,10 +49,14 @@ class GttsEngine(Engine):
     OFFLINE = False
     MAX_CHARS = GTTS_MAX_CHARS
     VOICES: ClassVar[dict[str, str]] = {"north": "vi", "central": "vi", "south": "vi"}
+    SETTINGS = GttsSettings
 
     def __init__(self, config: Config, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(config)
+        from broadcaster.media.ffmpeg import Ffmpeg, find_ffmpeg
+
+        self.settings = config.section(GttsSettings)
         try:
             from gtts import gTTS  # noqa: F401  (checked here, used in _request)
         except ImportError as exc:  # pragma: no cover - a dependency of the package
@@ -51,12 +67,14 @@ class GttsEngine(Engine):
         self._last_request = -1e9
 
     def identity(self, voice: str) -> str:
-        return f"gtts:{voice}:{self.config.gtts_tld}"
+        return f"gtts:{voice}:{self.settings.gtts_tld}"
 
     def synthesize(self, text: str, voice: str, rate: float) -> Audio:
         if len(text) > GTTS_MAX_CHARS:
             raise EngineError(f"gtts: chunk of {len(text)} characters is over the "
                               f"{GTTS_MAX_CHARS}-character limit")
+        from broadcaster.media.ffmpeg import FfmpegError
+
         mp3 = self._fetch(text)
         try:
             samples, sr = self.ffmpeg.decode(mp3)
@@ -68,19 +86,22 @@ class GttsEngine(Engine):
         return Audio(audio, sr)
 
     def _tempo(self, samples: np.ndarray, sr: int, rate: float) -> np.ndarray:
+        import numpy as np
+
         pcm = np.asarray(samples, dtype="<f4").tobytes()
         out = self.ffmpeg.run(["-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", "pipe:0",
                                "-af", f"atempo={rate:.3f}", "-f", "f32le", "-"], pcm)
         return np.frombuffer(out, dtype="<f4").copy()
 
     def _fetch(self, text: str) -> bytes:
+        import requests
         from gtts import gTTS, gTTSError
 
-        attempts = self.config.gtts_retries + 1
+        attempts = self.settings.gtts_retries + 1
         for attempt in range(attempts):
             self._throttle()
-            tts = gTTS(text, lang="vi", tld=self.config.gtts_tld, lang_check=False,
-                       pre_processor_funcs=[], timeout=self.config.gtts_timeout)
+            tts = gTTS(text, lang="vi", tld=self.settings.gtts_tld, lang_check=False,
+                       pre_processor_funcs=[], timeout=self.settings.gtts_timeout)
             try:
                 return b"".join(tts.stream())
             except gTTSError as exc:
@@ -89,7 +110,7 @@ class GttsEngine(Engine):
                     # Connection refused, DNS failure, timeout: Google is out of reach.
                     raise EngineUnavailable(
                         f"gtts: cannot reach Google text-to-speech "
-                        f"(translate.google.{self.config.gtts_tld}): {exc}") from None
+                        f"(translate.google.{self.settings.gtts_tld}): {exc}") from None
                 status = response.status_code
                 if status not in RETRY_STATUSES or attempt == attempts - 1:
                     kind = EngineUnavailable if status in RETRY_STATUSES or status == 403 \
@@ -104,7 +125,7 @@ class GttsEngine(Engine):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _throttle(self) -> None:
-        wait = self._last_request + self.config.gtts_min_interval - self.clock()
+        wait = self._last_request + self.settings.gtts_min_interval - self.clock()
         if wait > 0:
             self.sleep(wait)
         self._last_request = self.clock()

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from broadcaster.config import Config
 from broadcaster.errors import EngineError, EngineUnavailable
+from broadcaster.settings import setting
 from broadcaster.speech.base import Audio, Engine, register, trim_silence
+
+
+@dataclass(frozen=True)
+class PiperSettings:
+    """piper's settings (gathered into the server's table)."""
+
+    piper_model: str = setting("", "Path to the piper voice model (.onnx) the operator "
+                               "supplies.")
 
 
 @register
@@ -26,13 +34,15 @@ class PiperEngine(Engine):
     NAME = "piper"
     OFFLINE = True
     MAX_CHARS = 400
+    SETTINGS = PiperSettings
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
-        if not config.piper_model:
+        model = config.section(PiperSettings).piper_model
+        if not model:
             raise EngineUnavailable("piper: no voice model configured; set 'piper_model' "
                                     "(BROADCASTER_PIPER_MODEL) to the path of a .onnx voice file")
-        self.model = Path(config.piper_model)
+        self.model = Path(model)
         if not self.model.is_file():
             raise EngineUnavailable(f"piper: voice model file {self.model} does not exist")
         self.model_config = Path(f"{self.model}.json")
@@ -64,6 +74,7 @@ class PiperEngine(Engine):
         return f"piper:{voice}:{self._digest}"
 
     def synthesize(self, text: str, voice: str, rate: float) -> Audio:
+        import numpy as np
         from piper import SynthesisConfig
 
         syn = SynthesisConfig(length_scale=1.0 / rate, normalize_audio=True)
