@@ -5,12 +5,10 @@ needs the database and the schedule) is imported by its full name, so that the s
 can use these data types without importing the publication machinery.
 """
 
+from broadcaster.planning.items import Media, PlaylistItem, StationInfo
 from broadcaster.publish.formats import (
     PRIORITIES,
     XMLTV_DTD_NAME,
-    Media,
-    PlaylistItem,
-    StationInfo,
     content_digest,
     icalendar_feed,
     manifest_json,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -31,6 +30,7 @@ from lxml import etree
 from broadcaster import xmltv_ids
 from broadcaster.errors import InputError
 from broadcaster.localtime import PRIORITIES
+from broadcaster.planning.items import PlaylistItem, StationInfo
 
 PRIORITY_LABELS_VI = {"normal": "Thông thường", "high": "Ưu tiên", "emergency": "Khẩn cấp"}
 XMLTV_DTD_NAME = "xmltv.dtd"
@@ -39,50 +39,6 @@ ICAL_PRODID = "-//broadcaster//publication//VI"
 UID_DOMAIN = "broadcaster"
 DIGEST_FORMAT = "broadcaster-playlist/1"
 _MS = timedelta(milliseconds=1)
-
-
-@dataclass(frozen=True)
-class Media:
-    """A rendered, content-addressed media file."""
-
-    sha256: str
-    ext: str
-    bytes: int
-    duration_ms: int
-
-    @property
-    def url(self) -> str:
-        """Where the file is served, relative to the server or CDN base."""
-        return f"/media/{self.sha256}.{self.ext}"
-
-
-@dataclass(frozen=True)
-class PlaylistItem:
-    """One thing a station plays: a media file (from ``offset_ms`` on) between start and end."""
-
-    id: str
-    title: str
-    start: datetime
-    end: datetime
-    priority: str
-    media: Media
-    offset_ms: int = 0
-    entry_id: str = ""
-    rrule: str | None = None
-    description: str = ""
-    # A live relay: the stream to play for the item's time; ``media`` is then the recorded
-    # fallback for when the stream cannot be reached.
-    relay_url: str = ""
-
-
-@dataclass(frozen=True)
-class StationInfo:
-    """What the formats need to know about a station."""
-
-    code: str
-    name: str
-    kind: str
-    timezone: str
 
 
 # -- checks and time helpers -------------------------------------------------------------------

@@ -13,7 +13,8 @@ import pytest
 
 from broadcaster.agent.playlist import Item, MediaRef
 from broadcaster.agent.settings import AgentSettings
-from broadcaster.publish.formats import Media, PlaylistItem, StationInfo, manifest_json
+from broadcaster.planning.items import Media, PlaylistItem, StationInfo
+from broadcaster.publish.formats import manifest_json
 from tests.agent.hostile import HostileServer
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 in Hồ Chí Minh City
