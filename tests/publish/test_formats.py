@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -481,3 +482,31 @@ def test_package_reexports_the_formats() -> None:
     assert set(publish.__all__) >= {"Media", "PlaylistItem", "StationInfo", "content_digest",
                                     "manifest_json", "playlist_m3u8", "xmltv", "icalendar_feed"}
     assert Media("ab", "opus", 1, 1).url == "/media/ab.opus"
+
+
+# -- pinned bytes ------------------------------------------------------------------------------
+
+
+PINS = {
+    "digest": "06204caefbd9f57e3a7279b499ccd74b6ac03c9de74311c52852e4aa0adc2a53",
+    "playlist.json": "5d786135620e3522b4fdee27f359dc11cffdbb353ad6de334e9be72fc8e788aa",
+    "playlist.m3u8": "b27a60dc6506839e028439aac05440329ae1b1f36e4707998f7d631627430011",
+    "xmltv": "992b32c2cffe4a7fefb4bb6151fb87574ca4eb6538e60dd6e0e3458f21d054e1",
+    "ical": "afe0f902e507807fcf1daafdcf558ffdde64216166c693a0772aba9fe3f28ac7",
+}
+
+
+def _sha(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def test_every_format_writes_the_pinned_bytes(week: list[PlaylistItem]) -> None:
+    """Digests are ETags and file digests: a change to any byte makes every station download
+    its playlist again. Change these literals only on purpose."""
+    relay = dataclasses.replace(week[1], relay_url="http://radio.example/live")
+    items = [week[0], relay, *week[2:]]
+    assert content_digest(STATION, WINDOW, items) == PINS["digest"]
+    assert _sha(manifest_json(STATION, 12, WINDOW, items, GENERATED)) == PINS["playlist.json"]
+    assert _sha(playlist_m3u8(STATION, items)) == PINS["playlist.m3u8"]
+    assert _sha(xmltv([(STATION, items)], GENERATED)) == PINS["xmltv"]
+    assert _sha(icalendar_feed(STATION, items)) == PINS["ical"]
