@@ -14,8 +14,8 @@ import pytest
 from broadcaster.agent.playlist import Item, MediaRef
 from broadcaster.agent.settings import AgentSettings
 from broadcaster.planning.items import Media, PlaylistItem, StationInfo
-from broadcaster.publish.formats import manifest_json
 from tests.agent.hostile import HostileServer
+from tests.publish.render import manifest_json
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 in Hồ Chí Minh City
 STATION = StationInfo("TANTIEN-01", "Đài truyền thanh xã Tân Tiến", "commune",
@@ -81,7 +81,7 @@ def make_item(item_id: str, start_s: float, end_s: float, priority: str = "norma
 
 
 def manifest_bytes(items: Sequence[Item], publication: int = 1) -> bytes:
-    """The server's own ``playlist.json`` for these items (broadcaster.publish.formats)."""
+    """The server's own ``playlist.json`` for these items (through broadcaster.publish.formats)."""
     playlist = [PlaylistItem(i.id, i.title, i.start, i.end, i.priority,
                              Media(i.media.sha256, i.media.ext, i.media.bytes,
                                    i.media.duration_ms), i.offset_ms, relay_url=i.relay_url)

@@ -20,16 +20,16 @@ from lxml import etree
 import broadcaster.publish as publish
 from broadcaster.errors import InputError
 from broadcaster.publish import (
+    FORMATS,
     Media,
+    Playlist,
     PlaylistItem,
     StationInfo,
-    content_digest,
     icalendar_feed,
-    manifest_json,
-    playlist_m3u8,
     xmltv,
     xmltv_dtd,
 )
+from tests.publish.render import content_digest, manifest_json, playlist_m3u8
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DTD_PATH = Path(publish.__file__).parent / "xmltv.dtd"
@@ -479,8 +479,8 @@ def test_icalendar_drops_sub_second_fractions(make_item: Callable[..., PlaylistI
 
 
 def test_package_reexports_the_formats() -> None:
-    assert set(publish.__all__) >= {"Media", "PlaylistItem", "StationInfo", "content_digest",
-                                    "manifest_json", "playlist_m3u8", "xmltv", "icalendar_feed"}
+    assert set(publish.__all__) >= {"Media", "PlaylistItem", "StationInfo", "FORMATS",
+                                    "Playlist", "xmltv", "icalendar_feed"}
     assert Media("ab", "opus", 1, 1).url == "/media/ab.opus"
 
 
@@ -510,3 +510,28 @@ def test_every_format_writes_the_pinned_bytes(week: list[PlaylistItem]) -> None:
     assert _sha(playlist_m3u8(STATION, items)) == PINS["playlist.m3u8"]
     assert _sha(xmltv([(STATION, items)], GENERATED)) == PINS["xmltv"]
     assert _sha(icalendar_feed(STATION, items)) == PINS["ical"]
+
+
+def test_the_manifest_splice_is_plain_json(week: list[PlaylistItem]) -> None:
+    """The manifest writes the shared items text into each station's document (the fast path
+    for 10,000 stations): it must read back as, and be written exactly like, the plain dict."""
+    raw = manifest_json(STATION, 12, WINDOW, week, GENERATED)
+    plain = {"digest": content_digest(STATION, WINDOW, week),
+             "generated_at": "2026-05-03T16:30:00Z",
+             "items": Playlist(STATION, week).dicts, "publication": 12,
+             "station": {"code": "BS-RADIO", "name": "Đài Phát thanh Bình Sơn", "kind": "radio",
+                         "timezone": "Asia/Ho_Chi_Minh"},
+             "window": {"start": "2026-05-03T17:00:00Z", "end": "2026-05-10T17:00:00Z"}}
+    assert json.loads(raw) == plain
+    assert raw == (json.dumps(plain, ensure_ascii=False, sort_keys=True, indent=2)
+                   + "\n").encode()
+
+
+def test_the_registry_names_every_format() -> None:
+    assert [(f.name, f.file_name, f.scope, f.served) for f in FORMATS.values()] == [
+        ("manifest", "playlist.json", "station", True),
+        ("m3u8", "playlist.m3u8", "station", True),
+        ("xmltv", "{code}.xml", "channel", False),
+        ("ical", "{code}.ics", "channel", False),
+    ]
+    assert FORMATS["xmltv"].file_for(STATION) == "BS-RADIO.xml"
