@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import dataclasses
 import hashlib
 import json
@@ -30,6 +31,7 @@ from broadcaster.publish import (
     xmltv_dtd,
 )
 from tests.publish.render import content_digest, manifest_json, playlist_m3u8
+from tests.publish.render import render as rendered
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DTD_PATH = Path(publish.__file__).parent / "xmltv.dtd"
@@ -294,6 +296,47 @@ def test_m3u8_empty_playlist() -> None:
     assert playlist_m3u8(COMMUNE, []) == "#EXTM3U\n#PLAYLIST:Đài truyền thanh xã Tân An\n".encode()
 
 
+# -- PLS -----------------------------------------------------------------------------------------
+
+
+def parse_pls(raw: bytes) -> list[dict[str, str]]:
+    """A PLS file read as INI (as players read it), checked for its count and version."""
+    text = raw.decode("utf-8")
+    assert text.startswith("[playlist]\n") and text.endswith("\nVersion=2\n")
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(text)
+    assert parser.sections() == ["playlist"]
+    section = parser["playlist"]
+    count = int(section["NumberOfEntries"])
+    assert set(section) == {"NumberOfEntries", "Version",
+                            *(f"{key}{n}" for n in range(1, count + 1)
+                              for key in ("File", "Title", "Length"))}
+    return [{key: section[f"{key}{n}"] for key in ("File", "Title", "Length")}
+            for n in range(1, count + 1)]
+
+
+def test_pls_entries_match_items(week: list[PlaylistItem]) -> None:
+    relay = dataclasses.replace(week[1], relay_url="http://radio.example/live")
+    items = [week[0], relay, *week[2:]]
+    entries = parse_pls(rendered("pls", STATION, list(reversed(items))))
+    ordered = sorted(items, key=lambda i: i.start)
+    assert [e["File"] for e in entries] == \
+        [i.relay_url or i.media.url for i in ordered]
+    assert [e["Title"] for e in entries] == [i.title for i in ordered]
+    assert [int(e["Length"]) for e in entries] == \
+        [-1 if i.relay_url else int((i.end - i.start).total_seconds()) for i in ordered]
+    assert parse_pls(rendered("pls", COMMUNE, [])) == []
+
+
+def test_pls_is_shared_by_every_station_of_a_playlist(week: list[PlaylistItem]) -> None:
+    """The body names no station: stations of one commune get the same bytes."""
+    assert rendered("pls", STATION, week) == rendered("pls", COMMUNE, week)
+    served = FORMATS["pls"].serve(rendered("pls", STATION, week), "http://dai.example:8080")
+    files = [e["File"] for e in parse_pls(served)]
+    assert files and all(f.startswith("http://dai.example:8080/media/") for f in files)
+
+
 # -- XMLTV ---------------------------------------------------------------------------------------
 
 
@@ -493,6 +536,7 @@ PINS = {
     "playlist.m3u8": "b27a60dc6506839e028439aac05440329ae1b1f36e4707998f7d631627430011",
     "xmltv": "992b32c2cffe4a7fefb4bb6151fb87574ca4eb6538e60dd6e0e3458f21d054e1",
     "ical": "afe0f902e507807fcf1daafdcf558ffdde64216166c693a0772aba9fe3f28ac7",
+    "playlist.pls": "057905c4ddcc98df067f9c4a38c33716d886731bffe9aa98e06e4b326f6c5a75",
 }
 
 
@@ -510,6 +554,7 @@ def test_every_format_writes_the_pinned_bytes(week: list[PlaylistItem]) -> None:
     assert _sha(playlist_m3u8(STATION, items)) == PINS["playlist.m3u8"]
     assert _sha(xmltv([(STATION, items)], GENERATED)) == PINS["xmltv"]
     assert _sha(icalendar_feed(STATION, items)) == PINS["ical"]
+    assert _sha(rendered("pls", STATION, items)) == PINS["playlist.pls"]
 
 
 def test_the_manifest_splice_is_plain_json(week: list[PlaylistItem]) -> None:
@@ -533,5 +578,6 @@ def test_the_registry_names_every_format() -> None:
         ("m3u8", "playlist.m3u8", "station", True),
         ("xmltv", "{code}.xml", "channel", False),
         ("ical", "{code}.ics", "channel", False),
+        ("pls", "playlist.pls", "station", True),
     ]
     assert FORMATS["xmltv"].file_for(STATION) == "BS-RADIO.xml"

@@ -49,6 +49,7 @@ MODULES = (
     "m3u8",
     "xmltv_guide",
     "ical",
+    "pls",
 )
 
 
