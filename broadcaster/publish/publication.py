@@ -5,7 +5,7 @@ Layout under HOME/publications::
     000012/                      one folder per publication, never changed once written
       index.json                 number, window, per-station digest and file digests
       stations/CODE/playlist.json  one file per station format (``publish.formats.FORMATS``)
-      stations/CODE/playlist.m3u8
+      stations/CODE/playlist.m3u8  (and playlist.pls)
       channels/CODE.xml          one per channel format (XMLTV, iCalendar), radio and TV
       channels/CODE.ics
     current -> 000012            symlink, replaced atomically
