@@ -17,9 +17,6 @@ import numpy as np
 from broadcaster.config import Config
 from broadcaster.errors import ConfigError, EngineError
 
-# Operators may name a regional accent instead of an engine's own voice name.
-ACCENTS = ("north", "central", "south")
-
 
 @dataclass(frozen=True)
 class Audio:
