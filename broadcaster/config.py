@@ -222,6 +222,10 @@ class Config:
             raise ConfigError(f"unknown output profile {wanted!r}; valid profiles: {valid}") \
                 from None
 
+    def with_overrides(self, **values: Any) -> Config:
+        """A copy with some settings replaced (values already typed)."""
+        return dataclasses.replace(self, **values)
+
 
 def _coerce(setting: Setting, value: Any, where: str) -> Any:
     try:

@@ -8,7 +8,6 @@ SQLite on a laptop without PostgreSQL, set BROADCASTER_TEST_DATABASES=sqlite.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
@@ -70,7 +69,7 @@ def _config_maker(tmp_path: Path, database_url: str):  # type: ignore[no-untyped
                "BROADCASTER_CONFIG": str(tmp_path / "none.toml")}
         (tmp_path / "none.toml").touch()
         cfg = load_config(env=env, flags=flags)
-        return dataclasses.replace(cfg, **overrides) if overrides else cfg
+        return cfg.with_overrides(**overrides) if overrides else cfg
 
     return make
 
