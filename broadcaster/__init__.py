@@ -1,7 +1,10 @@
 """broadcaster: speech, programmes and schedules for Vietnamese radio, TV and commune loudspeakers.
 
-The package reads like the pipeline: ``text`` -> ``speech`` -> ``media`` (clips), with ``db``
-for storage and ``cli`` as the thin shell on top.
+The package reads like the pipeline: ``text`` (documents to clean text) -> ``speech`` ->
+``programme`` (built media, in ``media``'s store) -> ``schedule`` and ``planning`` (what each
+station plays when) -> ``publish`` (numbered publications in every format) -> the station
+``agent``, which pulls and plays them. ``db`` stores, ``app`` wires; ``cli``, ``web`` and
+``service`` are the thin shells on top (see docs/architecture.md).
 """
 
 __version__ = "0.1.0"

@@ -373,9 +373,3 @@ def cancel(app: App, announcement_id: int, now: datetime | None = None) -> int:
 
 def _cancel_note(announcement_id: int) -> str:
     return f"cancel announcement {announcement_id}"
-
-
-def list_announcements(app: App) -> list[Announcement]:
-    """Every announcement, newest first."""
-    with app.sessions() as session:
-        return list(session.scalars(select(Announcement).order_by(Announcement.id.desc())))

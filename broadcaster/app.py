@@ -1,7 +1,7 @@
 """Wiring: the one place where the configuration becomes live objects.
 
-CLI commands (and, later, the daemon and the web app) build one :class:`App` and call plain
-functions with its parts. Nothing here runs at import time.
+The shells (CLI commands, the ``serve`` daemon and its web app) build one :class:`App` and
+call plain functions with its parts. Nothing here runs at import time.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from broadcaster import yamlbounds
-from broadcaster.codes import DOCUMENT_KEY, check_code
+from broadcaster.codes import check_code
 from broadcaster.db import Document, DocumentRevision, utcnow
 from broadcaster.errors import InputError, NotFound
 from broadcaster.inputfiles import read_regular, unzip_checked
@@ -32,7 +32,6 @@ from broadcaster.text import decode_bytes, fix_legacy_text, to_nfc
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".docx": "docx"}
 SPEECH_FIELDS = {"voice": str, "rate": float, "sentence_pause_ms": int, "paragraph_pause_ms": int}
 META_FIELDS = {"title", "number", "issuer", "date", "tags", "key", *SPEECH_FIELDS}
-KEY_RE = DOCUMENT_KEY.pattern
 # A .docx may unpack to at most this many times max_document_bytes (text compresses about
 # 5-15 times; a zip bomb a thousand times).
 DOCX_UNPACKED_TIMES = 16

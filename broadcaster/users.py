@@ -142,16 +142,6 @@ def signed_in(session: Session, user_id: int, new_hash: str | None = None) -> Op
     return _operator(user)
 
 
-def authenticate(session: Session, name: str, password: str) -> Operator | None:
-    """The user if ``password`` is theirs, else None (same work for unknown names)."""
-    found = credentials(session, name)
-    matches = verify_password(found.password_hash if found else None, password)
-    if found is None or not matches:
-        return None
-    rehashed = hash_password(password) if needs_rehash(found.password_hash) else None
-    return signed_in(session, found.user_id, rehashed)
-
-
 _dummy: list[str] = []
 
 

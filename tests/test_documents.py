@@ -13,7 +13,7 @@ from broadcaster.app import App
 from broadcaster.db import Document, DocumentRevision, transaction
 from broadcaster.documents import add_document, get_document, read_document
 from broadcaster.errors import InputError, NotFound
-from broadcaster.text.encoding import encode_legacy
+from tests.text.legacy import encode_legacy
 
 BODY = "Ủy ban nhân dân tỉnh triển khai Nghị quyết số 57-NQ/TW.\n\nĐến năm 2030, kinh tế số đạt 30% GRDP."
 MD = f"""---

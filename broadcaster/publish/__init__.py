@@ -1,34 +1,32 @@
-"""Publication: what each station plays, as files (JSON, M3U8, XMLTV, iCalendar).
+"""Publication: what each station plays, as files (JSON manifest, M3U8, XMLTV, iCalendar...).
 
-Only the pure format functions are re-exported here; ``broadcaster.publish.publication`` (which
-needs the database and the schedule) is imported by its full name, so that the schedule stage
-can use these data types without importing the publication machinery.
+The formats (``broadcaster.publish.formats``, pure: items in, bytes out) are re-exported here.
+The publication machinery (``publication``, ``folders``, ``prune``: the database, the disk and
+the publish lock) is imported by its full name.
 """
 
+from broadcaster.planning.items import Media, PlaylistItem, StationInfo
 from broadcaster.publish.formats import (
-    PRIORITIES,
+    FORMATS,
     XMLTV_DTD_NAME,
-    Media,
-    PlaylistItem,
-    StationInfo,
-    content_digest,
+    FormatInput,
+    Playlist,
+    PublicationFormat,
     icalendar_feed,
-    manifest_json,
-    playlist_m3u8,
     xmltv,
     xmltv_dtd,
 )
 
 __all__ = [
-    "PRIORITIES",
+    "FORMATS",
     "XMLTV_DTD_NAME",
+    "FormatInput",
     "Media",
+    "Playlist",
     "PlaylistItem",
+    "PublicationFormat",
     "StationInfo",
-    "content_digest",
     "icalendar_feed",
-    "manifest_json",
-    "playlist_m3u8",
     "xmltv",
     "xmltv_dtd",
 ]

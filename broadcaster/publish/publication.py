@@ -4,10 +4,10 @@ Layout under HOME/publications::
 
     000012/                      one folder per publication, never changed once written
       index.json                 number, window, per-station digest and file digests
-      stations/CODE/playlist.json
-      stations/CODE/playlist.m3u8
-      channels/CODE.xml          XMLTV, radio and TV stations
-      channels/CODE.ics          iCalendar, radio and TV stations
+      stations/CODE/playlist.json  one file per station format (``publish.formats.FORMATS``)
+      stations/CODE/playlist.m3u8  (and playlist.pls)
+      channels/CODE.xml          one per channel format (XMLTV, iCalendar), radio and TV
+      channels/CODE.ics
     current -> 000012            symlink, replaced atomically
     .lock                        the publish lock (see ``folders.publish_lock``)
 
@@ -60,7 +60,7 @@ from broadcaster.publish.folders import (
     root,
     write_folder,
 )
-from broadcaster.publish.formats import Playlist, icalendar_feed, xmltv, xmltv_dtd
+from broadcaster.publish.formats import FORMATS, FormatInput, Playlist, xmltv_dtd
 from broadcaster.schedule.plan import CheckedStore, StationPlan, plan_all
 
 __all__ = [
@@ -225,18 +225,13 @@ def _playlists(plans: Sequence[StationPlan]) -> list[Playlist]:
 def _station_files(plan: StationPlan, playlist: Playlist, digest: str, number: int,
                    window: tuple[datetime, datetime], now: datetime,
                    channel_ids: Mapping[str, str]) -> dict[str, bytes]:
-    code = plan.station.code
-    files = {
-        _path(code, "playlist.json"): playlist.manifest(plan.station, number, window, now,
-                                                        digest),
-        _path(code, "playlist.m3u8"): playlist.m3u8(plan.station),
-    }
-    if plan.station.kind in CHANNEL_KINDS:
-        # Listings show programmes, not the media parts a programme is made of.
-        files[_path(code, f"{code}.xml")] = xmltv([(plan.station, plan.airings)], now,
-                                                  channel_ids)
-        files[_path(code, f"{code}.ics")] = icalendar_feed(plan.station, plan.airings)
-    return files
+    """Every registered format's file for the station; channel formats (listings) only for
+    radio and TV, from the programmes, not the media parts a programme is made of."""
+    given = FormatInput(plan.station, playlist, plan.airings, number, window, now, digest,
+                        channel_ids)
+    channel = plan.station.kind in CHANNEL_KINDS
+    return {_path(plan.station.code, fmt.file_for(plan.station)): fmt.render(given)
+            for fmt in FORMATS.values() if fmt.scope == "station" or channel}
 
 
 def channel_ids(app: App, plans: Sequence[StationPlan],

@@ -29,8 +29,8 @@ from broadcaster.app import App
 from broadcaster.db import Clip, Entry, Station
 from broadcaster.errors import InputError
 from broadcaster.media import MediaStore
+from broadcaster.planning.items import PlaylistItem, StationInfo, media_of, station_info
 from broadcaster.programme import Builder, BuiltProgramme, Part
-from broadcaster.publish.formats import Media, PlaylistItem, StationInfo
 from broadcaster.schedule.catalogue import Catalogue, Target, load_targets
 from broadcaster.schedule.entries import (
     bulletin_rule,
@@ -69,16 +69,6 @@ class StationPlan:
     items: tuple[PlaylistItem, ...]       # what the player plays: one per media part
     airings: tuple[PlaylistItem, ...] = ()  # what listeners see: one per programme piece
     titles: dict[str, str] = field(default_factory=dict)
-
-
-def station_info(station: Station | Target) -> StationInfo:
-    """The publication's view of a station."""
-    return StationInfo(station.code, station.name, station.kind, station.timezone)
-
-
-def media_of(clip: Clip) -> Media:
-    """The publication's view of a clip."""
-    return Media(clip.sha256, clip.ext, clip.size_bytes, clip.duration_ms)
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,6 @@ from broadcaster.settings import Setting, table
 if TYPE_CHECKING:  # numpy is loaded when an engine speaks, not when the registry is read
     import numpy as np
 
-# Operators may name a regional accent instead of an engine's own voice name.
-ACCENTS = ("north", "central", "south")
-
 
 @dataclass(frozen=True)
 class Audio:

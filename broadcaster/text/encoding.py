@@ -25,8 +25,6 @@ from broadcaster.text.legacy_tables import (
     TONE_MARKS,
     decode_tcvn3,
     decode_vni,
-    encode_tcvn3_char,
-    encode_vni_char,
     glyph_byte,
     glyph_bytes,
     glyph_char,
@@ -35,7 +33,6 @@ from broadcaster.text.legacy_tables import (
 __all__ = [
     "Decoded",
     "decode_bytes",
-    "encode_legacy",
     "fix_legacy_text",
     "is_vietnamese_syllable",
     "to_nfc",
@@ -438,28 +435,3 @@ def _fix_detected(text: str) -> tuple[str, bool]:
         if new != lines[i] and _score(new).net >= _score(lines[i]).net:
             lines[i], changed = new, True
     return "\n".join(lines), changed
-
-
-def encode_legacy(text: str, encoding: Literal["tcvn3", "vni"]) -> bytes:
-    """Write ``text`` in TCVN3 or VNI bytes (the inverse of decoding; for tests and export).
-
-    Toned capitals TCVN3 has no code for are written with their lowercase code, as the ABC
-    capital fonts do. Raises InputError naming the first character the encoding cannot write.
-    """
-    if encoding not in ("tcvn3", "vni"):
-        raise ValueError(f"unknown legacy encoding {encoding!r}; choose 'tcvn3' or 'vni'")
-    label = "TCVN3" if encoding == "tcvn3" else "VNI"
-    out = bytearray()
-    for position, char in enumerate(to_nfc(text), start=1):
-        if encoding == "tcvn3":
-            code = encode_tcvn3_char(char)
-            encoded = None if code is None else bytes([code])
-        else:
-            encoded = encode_vni_char(char)
-        if encoded is None:
-            raise InputError(
-                f"The character {char!r} (U+{ord(char):04X}, character {position}) "
-                f"cannot be written in {label}."
-            )
-        out += encoded
-    return bytes(out)

@@ -1,4 +1,5 @@
-"""The web stage: HTTP for commune stations (the pull protocol) and, later, operators.
+"""The web stage: HTTP for stations (the pull protocol: playlists, media, reports) and the
+operators' pages (``web.ui``, in Vietnamese, under ``/ui/``).
 
 :func:`create_app` builds the FastAPI application for one :class:`~broadcaster.app.App`;
 ``broadcaster serve`` runs it on uvicorn.

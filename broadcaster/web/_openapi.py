@@ -80,14 +80,18 @@ STATION_ERRORS: dict[int | str, dict[str, Any]] = {
     429: _error("too many requests from this station", _RETRY),
 }
 Answers = dict[int | str, dict[str, Any]]
-PLAYLIST_JSON: Answers = {200: {"description": "the station's playlist", "headers": _ETAG,
-                       "content": {"application/json": {"schema": {"type": "object"}}}},
-                 304: {"description": "unchanged (If-None-Match)", "headers": _ETAG},
-                 **STATION_ERRORS}
-PLAYLIST_M3U8: Answers = {200: {"description": "the playlist as extended M3U", "headers": _ETAG,
-                       "content": {"audio/x-mpegurl": {"schema": {"type": "string"}}}},
-                 304: {"description": "unchanged (If-None-Match)", "headers": _ETAG},
-                 **STATION_ERRORS}
+
+
+def playlist_answers(description: str, media_type: str) -> Answers:
+    """The answers of a station's served file (a publication format) of ``media_type``."""
+    kind = media_type.split(";")[0]
+    schema = {"type": "object" if kind == "application/json" else "string"}
+    return {200: {"description": description, "headers": _ETAG,
+                  "content": {kind: {"schema": schema}}},
+            304: {"description": "unchanged (If-None-Match)", "headers": _ETAG},
+            **STATION_ERRORS}
+
+
 REPORTS: Answers = {200: {"description": "stored (idempotent by play id)", "model": ReceiptOut},
            413: _error("the body is too large"), **STATION_ERRORS}
 _AUDIO = {"schema": {"type": "string", "format": "binary"}}

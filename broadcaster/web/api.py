@@ -11,7 +11,7 @@ import inspect
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from broadcaster import __version__
 from broadcaster.app import App
 from broadcaster.errors import InputError
+from broadcaster.publish.formats import FORMATS, PublicationFormat
 from broadcaster.publish.publication import root as publications_root
 from broadcaster.reports import record_report
 from broadcaster.stations import CODE_RE
@@ -51,8 +52,6 @@ log = logging.getLogger(__name__)
 MEDIA_NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
 MEDIA_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg", "opus": "audio/ogg", "m4a": "audio/mp4",
                "aac": "audio/aac", "wav": "audio/wav", "flac": "audio/flac", "mp4": "video/mp4"}
-PLAYLISTS = {"playlist.json": "application/json",
-             "playlist.m3u8": "audio/x-mpegurl; charset=utf-8"}
 CHUNK = 256 * 1024
 UPLOAD_PATHS = ("/ui/van-ban",)   # the only route that takes a file: a document
 MAX_WAIT_S = 60
@@ -152,7 +151,8 @@ def create_app(app: App, settings: WebSettings | None = None,
                                   f"{settings.rate_per_second:g} requests per second")
         return station
 
-    async def playlist(request: Request, code: str, name: str, wait: int | None) -> Response:
+    async def playlist(request: Request, code: str, fmt: PublicationFormat,
+                       wait: int | None) -> Response:
         station = await station_for(request, code)
         snapshot = await watcher.refresh()
         digest = _digest(snapshot, station)
@@ -167,15 +167,18 @@ def create_app(app: App, settings: WebSettings | None = None,
         headers = {"ETag": f'"{digest}"', "Cache-Control": "no-cache"}
         if etag_matches(if_none_match, digest):
             return Response(status_code=304, headers=headers)
-        body = await watcher.read(snapshot, station, name)
+        body = await watcher.read(snapshot, station, fmt.file_name)
         if body is None:
-            raise ApiError(404, f"publication {snapshot.number} has no {name} for station "
-                                f"{station}")
-        if name == "playlist.m3u8":
-            # Players (mpv) take "/media/..." for a local path: give them absolute URLs.
-            base = public_base(request, settings.public_url).encode()
-            body = body.replace(b"\n/media/", b"\n" + base + b"/media/")
-        return Response(body, headers=headers, media_type=PLAYLISTS[name])
+            raise ApiError(404, f"publication {snapshot.number} has no {fmt.file_name} for "
+                                f"station {station}")
+        body = fmt.serve(body, public_base(request, settings.public_url))
+        return Response(body, headers=headers, media_type=fmt.media_type)
+
+    def playlist_route(fmt: PublicationFormat) -> Callable[..., Awaitable[Response]]:
+        async def route(request: Request, code: doc.StationCode, wait: Wait = None,
+                        if_none_match: IfNoneMatch = None) -> Response:
+            return await playlist(request, code, fmt, wait)
+        return route
 
     @api.get("/healthz", responses=doc.HEALTH)
     async def healthz() -> dict[str, object]:
@@ -189,17 +192,13 @@ def create_app(app: App, settings: WebSettings | None = None,
             metrics.publication.set(snapshot.number)
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    @api.get("/api/v1/stations/{code}/playlist.json", dependencies=doc.STATION_AUTH,
-             responses=doc.PLAYLIST_JSON, response_class=Response)
-    async def playlist_json(request: Request, code: doc.StationCode, wait: Wait = None,
-                            if_none_match: IfNoneMatch = None) -> Response:
-        return await playlist(request, code, "playlist.json", wait)
-
-    @api.get("/api/v1/stations/{code}/playlist.m3u8", dependencies=doc.STATION_AUTH,
-             responses=doc.PLAYLIST_M3U8, response_class=Response)
-    async def playlist_m3u8(request: Request, code: doc.StationCode, wait: Wait = None,
-                            if_none_match: IfNoneMatch = None) -> Response:
-        return await playlist(request, code, "playlist.m3u8", wait)
+    for fmt in FORMATS.values():
+        if fmt.served:  # named as before the registry: playlist_json, playlist_m3u8
+            api.add_api_route(f"/api/v1/stations/{{code}}/{fmt.file_name}",
+                              playlist_route(fmt), methods=["GET"],
+                              name=fmt.file_name.replace(".", "_"),
+                              dependencies=doc.STATION_AUTH, response_class=Response,
+                              responses=doc.playlist_answers(fmt.description, fmt.media_type))
 
     @api.post("/api/v1/stations/{code}/reports", dependencies=doc.STATION_AUTH,
               responses=doc.REPORTS, openapi_extra=doc.report_body())

@@ -14,8 +14,9 @@ import pytest
 from broadcaster.agent.cache import MediaCache
 from broadcaster.agent.playlist import Item, MediaRef
 from broadcaster.agent.settings import AgentSettings
-from broadcaster.publish.formats import Media, PlaylistItem, StationInfo, manifest_json
+from broadcaster.planning.items import Media, PlaylistItem, StationInfo
 from tests.agent.hostile import HostileServer
+from tests.publish.render import manifest_json
 
 if TYPE_CHECKING:
     from broadcaster.agent.runner import Agent
@@ -84,7 +85,7 @@ def make_item(item_id: str, start_s: float, end_s: float, priority: str = "norma
 
 
 def manifest_bytes(items: Sequence[Item], publication: int = 1) -> bytes:
-    """The server's own ``playlist.json`` for these items (broadcaster.publish.formats)."""
+    """The server's own ``playlist.json`` for these items (through broadcaster.publish.formats)."""
     playlist = [PlaylistItem(i.id, i.title, i.start, i.end, i.priority,
                              Media(i.media.sha256, i.media.ext, i.media.bytes,
                                    i.media.duration_ms), i.offset_ms, relay_url=i.relay_url)

@@ -1,4 +1,4 @@
-"""The agent reads the server's own manifests (made here by broadcaster.publish.formats)."""
+"""The agent reads the server's own manifests (made here through broadcaster.publish.formats)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import configparser
 import dataclasses
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -19,16 +21,17 @@ from lxml import etree
 import broadcaster.publish as publish
 from broadcaster.errors import InputError
 from broadcaster.publish import (
+    FORMATS,
     Media,
+    Playlist,
     PlaylistItem,
     StationInfo,
-    content_digest,
     icalendar_feed,
-    manifest_json,
-    playlist_m3u8,
     xmltv,
     xmltv_dtd,
 )
+from tests.publish.render import content_digest, manifest_json, playlist_m3u8
+from tests.publish.render import render as rendered
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DTD_PATH = Path(publish.__file__).parent / "xmltv.dtd"
@@ -293,6 +296,47 @@ def test_m3u8_empty_playlist() -> None:
     assert playlist_m3u8(COMMUNE, []) == "#EXTM3U\n#PLAYLIST:Đài truyền thanh xã Tân An\n".encode()
 
 
+# -- PLS -----------------------------------------------------------------------------------------
+
+
+def parse_pls(raw: bytes) -> list[dict[str, str]]:
+    """A PLS file read as INI (as players read it), checked for its count and version."""
+    text = raw.decode("utf-8")
+    assert text.startswith("[playlist]\n") and text.endswith("\nVersion=2\n")
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(text)
+    assert parser.sections() == ["playlist"]
+    section = parser["playlist"]
+    count = int(section["NumberOfEntries"])
+    assert set(section) == {"NumberOfEntries", "Version",
+                            *(f"{key}{n}" for n in range(1, count + 1)
+                              for key in ("File", "Title", "Length"))}
+    return [{key: section[f"{key}{n}"] for key in ("File", "Title", "Length")}
+            for n in range(1, count + 1)]
+
+
+def test_pls_entries_match_items(week: list[PlaylistItem]) -> None:
+    relay = dataclasses.replace(week[1], relay_url="http://radio.example/live")
+    items = [week[0], relay, *week[2:]]
+    entries = parse_pls(rendered("pls", STATION, list(reversed(items))))
+    ordered = sorted(items, key=lambda i: i.start)
+    assert [e["File"] for e in entries] == \
+        [i.relay_url or i.media.url for i in ordered]
+    assert [e["Title"] for e in entries] == [i.title for i in ordered]
+    assert [int(e["Length"]) for e in entries] == \
+        [-1 if i.relay_url else int((i.end - i.start).total_seconds()) for i in ordered]
+    assert parse_pls(rendered("pls", COMMUNE, [])) == []
+
+
+def test_pls_is_shared_by_every_station_of_a_playlist(week: list[PlaylistItem]) -> None:
+    """The body names no station: stations of one commune get the same bytes."""
+    assert rendered("pls", STATION, week) == rendered("pls", COMMUNE, week)
+    served = FORMATS["pls"].serve(rendered("pls", STATION, week), "http://dai.example:8080")
+    files = [e["File"] for e in parse_pls(served)]
+    assert files and all(f.startswith("http://dai.example:8080/media/") for f in files)
+
+
 # -- XMLTV ---------------------------------------------------------------------------------------
 
 
@@ -478,6 +522,62 @@ def test_icalendar_drops_sub_second_fractions(make_item: Callable[..., PlaylistI
 
 
 def test_package_reexports_the_formats() -> None:
-    assert set(publish.__all__) >= {"Media", "PlaylistItem", "StationInfo", "content_digest",
-                                    "manifest_json", "playlist_m3u8", "xmltv", "icalendar_feed"}
+    assert set(publish.__all__) >= {"Media", "PlaylistItem", "StationInfo", "FORMATS",
+                                    "Playlist", "xmltv", "icalendar_feed"}
     assert Media("ab", "opus", 1, 1).url == "/media/ab.opus"
+
+
+# -- pinned bytes ------------------------------------------------------------------------------
+
+
+PINS = {
+    "digest": "06204caefbd9f57e3a7279b499ccd74b6ac03c9de74311c52852e4aa0adc2a53",
+    "playlist.json": "5d786135620e3522b4fdee27f359dc11cffdbb353ad6de334e9be72fc8e788aa",
+    "playlist.m3u8": "b27a60dc6506839e028439aac05440329ae1b1f36e4707998f7d631627430011",
+    "xmltv": "992b32c2cffe4a7fefb4bb6151fb87574ca4eb6538e60dd6e0e3458f21d054e1",
+    "ical": "afe0f902e507807fcf1daafdcf558ffdde64216166c693a0772aba9fe3f28ac7",
+    "playlist.pls": "057905c4ddcc98df067f9c4a38c33716d886731bffe9aa98e06e4b326f6c5a75",
+}
+
+
+def _sha(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def test_every_format_writes_the_pinned_bytes(week: list[PlaylistItem]) -> None:
+    """Digests are ETags and file digests: a change to any byte makes every station download
+    its playlist again. Change these literals only on purpose."""
+    relay = dataclasses.replace(week[1], relay_url="http://radio.example/live")
+    items = [week[0], relay, *week[2:]]
+    assert content_digest(STATION, WINDOW, items) == PINS["digest"]
+    assert _sha(manifest_json(STATION, 12, WINDOW, items, GENERATED)) == PINS["playlist.json"]
+    assert _sha(playlist_m3u8(STATION, items)) == PINS["playlist.m3u8"]
+    assert _sha(xmltv([(STATION, items)], GENERATED)) == PINS["xmltv"]
+    assert _sha(icalendar_feed(STATION, items)) == PINS["ical"]
+    assert _sha(rendered("pls", STATION, items)) == PINS["playlist.pls"]
+
+
+def test_the_manifest_splice_is_plain_json(week: list[PlaylistItem]) -> None:
+    """The manifest writes the shared items text into each station's document (the fast path
+    for 10,000 stations): it must read back as, and be written exactly like, the plain dict."""
+    raw = manifest_json(STATION, 12, WINDOW, week, GENERATED)
+    plain = {"digest": content_digest(STATION, WINDOW, week),
+             "generated_at": "2026-05-03T16:30:00Z",
+             "items": Playlist(STATION, week).dicts, "publication": 12,
+             "station": {"code": "BS-RADIO", "name": "Đài Phát thanh Bình Sơn", "kind": "radio",
+                         "timezone": "Asia/Ho_Chi_Minh"},
+             "window": {"start": "2026-05-03T17:00:00Z", "end": "2026-05-10T17:00:00Z"}}
+    assert json.loads(raw) == plain
+    assert raw == (json.dumps(plain, ensure_ascii=False, sort_keys=True, indent=2)
+                   + "\n").encode()
+
+
+def test_the_registry_names_every_format() -> None:
+    assert [(f.name, f.file_name, f.scope, f.served) for f in FORMATS.values()] == [
+        ("manifest", "playlist.json", "station", True),
+        ("m3u8", "playlist.m3u8", "station", True),
+        ("xmltv", "{code}.xml", "channel", False),
+        ("ical", "{code}.ics", "channel", False),
+        ("pls", "playlist.pls", "station", True),
+    ]
+    assert FORMATS["xmltv"].file_for(STATION) == "BS-RADIO.xml"

@@ -16,7 +16,6 @@ from sqlalchemy import insert, select
 from broadcaster.app import App
 from broadcaster.config import Config
 from broadcaster.db import Entry, Group, Station, transaction
-from broadcaster.publish.formats import content_digest, manifest_json, playlist_m3u8
 from broadcaster.publish.publication import (
     PublishError,
     current_number,
@@ -28,6 +27,7 @@ from broadcaster.schedule.plan import Planner, StationPlan, plan_all
 from broadcaster.schedule.sync import apply_spec
 from broadcaster.schedule.yamlfile import load_schedule
 from broadcaster.stations import get_station
+from tests.publish.render import content_digest, manifest_json, playlist_m3u8
 
 COMMUNES, PER_COMMUNE = 6, 50
 START = datetime(2030, 3, 3, 17, 0, tzinfo=UTC)  # 2030-03-04 00:00 in Hồ Chí Minh City

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from broadcaster.publish.formats import StationInfo, xmltv, xmltv_dtd
+from broadcaster.planning.items import StationInfo
+from broadcaster.publish.formats import xmltv, xmltv_dtd
 
 XMLTV_DTD = Path("/usr/share/xmltv/xmltv.dtd")  # shipped by xmltv-util
 SCHEDULE = """

@@ -13,11 +13,11 @@ from broadcaster.errors import InputError
 from broadcaster.text.encoding import (
     Decoded,
     decode_bytes,
-    encode_legacy,
     fix_legacy_text,
     is_vietnamese_syllable,
     to_nfc,
 )
+from tests.text.legacy import encode_legacy
 
 # A resolution summary as a commune loudspeaker reads it. Together its lines hold every vowel
 # (a ă â e ê i o ô ơ u ư y) with each of the five tones, đ/Đ and the capitals Ă Â Ê Ô Ơ Ư.

@@ -5,7 +5,10 @@ Every test that publishes runs on SQLite and PostgreSQL (``cli``/``app`` fixture
 
 from __future__ import annotations
 
+import configparser
 import hashlib
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -121,6 +124,43 @@ def test_m3u8_media_and_ranges(province, serve) -> None:  # type: ignore[no-unty
     assert client.get(url, headers={"If-None-Match": f'"{sha256}"'}).status_code == 304
     for bad in ("/media/nothing.mp3", "/media/" + "0" * 64 + ".mp3", "/media/../etc/passwd"):
         assert client.get(bad).status_code == 404, bad
+
+
+PLS = "/api/v1/stations/{}/playlist.pls"
+
+
+def test_pls_over_http_and_in_mpv(province, serve) -> None:  # type: ignore[no-untyped-def]
+    """The PLS format, added through the format registry alone, is served like the M3U8 (same
+    ETag, absolute media URLs, token in the query) and a real player plays it."""
+    client = serve()
+    token = province.tokens["TANTIEN-01"]
+    response = client.get(PLS.format("TANTIEN-01"), headers=bearer(token))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "audio/x-scpls"
+    digest = client.get(JSON.format("TANTIEN-01"), headers=bearer(token)).json()["digest"]
+    assert response.headers["etag"] == f'"{digest}"'
+    assert client.get(PLS.format("TANTIEN-01"), headers=bearer(token) | {
+        "If-None-Match": response.headers["etag"]}).status_code == 304
+    assert client.get(PLS.format("TANTIEN-01"),
+                      headers=bearer(province.tokens["HOALOC-01"])).status_code == 403
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(response.text)
+    count = int(parser["playlist"]["numberofentries"])
+    files = [parser["playlist"][f"file{n}"] for n in range(1, count + 1)]
+    m3u8 = client.get(M3U8.format("TANTIEN-01"), headers=bearer(token)).text
+    assert files and files == [u for u in m3u8.splitlines() if u and not u.startswith("#")]
+
+    mpv = shutil.which("mpv")
+    assert mpv, "this test needs mpv (Debian package 'mpv'); `make test` installs it as root"
+    url = f"{client.base_url}{PLS.format('TANTIEN-01')}?token={token}"
+    done = subprocess.run([mpv, "--no-config", "--ytdl=no", "--ao=null", "--ao-null-untimed",
+                           "--vo=null", "--msg-level=all=info", url],
+                          capture_output=True, text=True, timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert [line.removeprefix("Playing: ") for line in output.splitlines()
+            if line.startswith("Playing: ")] == files
+    assert output.count("(+) Audio --aid=1 ") == len(files)
 
 
 def test_long_poll_wakes_on_publish(province, serve) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,1 @@
+"""Planning: what each station plays, as items (the types publication and the agent read)."""
