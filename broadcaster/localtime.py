@@ -6,12 +6,11 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from broadcaster.domain.vocabulary import PRIORITIES as PRIORITIES  # publish.formats reads it here
 from broadcaster.errors import InputError
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"   # stations' zone unless they say otherwise
 LOCAL = ZoneInfo(DEFAULT_TIMEZONE)
-# Priorities of schedule entries and announcements, lowest first.
-PRIORITIES = ("normal", "high", "emergency")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Times operators may write: anything else is a typo (and years 1 or 9999 cannot even be
 # moved between zones).

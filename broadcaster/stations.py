@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -27,13 +27,10 @@ from sqlalchemy.orm import Session
 
 from broadcaster.codes import CODE_RE, check_code  # noqa: F401  (re-exported: one code syntax)
 from broadcaster.db import Alias, Group, Station, utcnow
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import GROUP_KINDS, STATION_KINDS, Origin
 from broadcaster.errors import InputError, NotFound
 from broadcaster.localtime import DEFAULT_TIMEZONE
 
-StationKind = Literal["loudspeaker", "radio", "tv"]
-STATION_KINDS = ("loudspeaker", "radio", "tv")
-GROUP_KINDS = ("province", "commune", "ward", "special", "cluster", "area")
 RULE_KEYS = ("hours", "max_session_minutes", "max_sessions_per_day")
 
 

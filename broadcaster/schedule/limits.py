@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from broadcaster.domain.vocabulary import Priority
 from broadcaster.schedule.resolve import ZERO, Item, _clock, _minutes
 
 __all__ = ["Limits", "Violation", "check_limits", "sessions"]
@@ -46,10 +47,10 @@ def sessions(items: Sequence[Item], tz: ZoneInfo,
     after it is still one session.
     """
     ordered = sorted(items, key=lambda item: item.start)
-    alerts = [(i.start, i.end) for i in ordered if i.priority == "emergency"]
+    alerts = [(i.start, i.end) for i in ordered if i.priority == Priority.EMERGENCY]
     out: list[list[Item]] = []
     for item in ordered:
-        if item.priority == "emergency":
+        if item.priority == Priority.EMERGENCY:
             continue
         if out:
             last = out[-1][-1]
@@ -69,7 +70,7 @@ def check_limits(items: Sequence[Item], limits: Limits, tz: ZoneInfo) -> list[Vi
         allowed = f"{opens:%H:%M}-{closes:%H:%M}"
         for item in items:
             day = _day(item.start, tz)
-            if item.priority == "emergency" or (
+            if item.priority == Priority.EMERGENCY or (
                     item.start >= datetime.combine(day, opens, tz)
                     and item.end <= datetime.combine(day, closes, tz)):
                 continue
@@ -77,7 +78,7 @@ def check_limits(items: Sequence[Item], limits: Limits, tz: ZoneInfo) -> list[Vi
                 "hours", item.rule_id, item.start,
                 f"entry {item.rule_id!r} plays {_clock(item.start, tz)}-{_clock(item.end, tz)} "
                 f"on {day:%Y-%m-%d}, outside the allowed hours {allowed}"))
-    alerts = [(i.start, i.end) for i in items if i.priority == "emergency"]
+    alerts = [(i.start, i.end) for i in items if i.priority == Priority.EMERGENCY]
     per_day: dict[date, int] = {}
     for session in sessions(items, tz):
         first, day = session[0], _day(session[0].start, tz)

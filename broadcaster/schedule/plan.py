@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from broadcaster.app import App
 from broadcaster.db import Clip, Entry, Station
+from broadcaster.domain.vocabulary import StationKind
 from broadcaster.errors import InputError
 from broadcaster.media import MediaStore
 from broadcaster.programme import Builder, BuiltProgramme, Part
@@ -183,7 +184,7 @@ class Planner:
             resolution = _resolve(entries, built, ZoneInfo(target.timezone), start, end)
             self._resolutions[rkey] = resolution
         violations: tuple[Violation, ...] = ()
-        if target.kind == "loudspeaker":
+        if target.kind == StationKind.LOUDSPEAKER:
             rules = self.catalogue.rules(target.group_id)
             if (rkey, rules) not in self._violations:
                 limits = Limits(rules.hours, rules.max_session_minutes, rules.max_sessions_per_day)

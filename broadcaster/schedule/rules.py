@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from broadcaster.domain.vocabulary import Priority, StationKind
 from broadcaster.schedule.spec import EntrySpec, GroupSpec, ScheduleSpec
 from broadcaster.stations import Rules
 
@@ -32,7 +33,7 @@ def _reached(entry: EntrySpec, spec: ScheduleSpec, groups: dict[str, GroupSpec]
              ) -> Iterator[tuple[str, Rules]]:
     """(station code, rules in force) for every loudspeaker station the entry reaches."""
     for station in spec.stations:
-        if station.kind != "loudspeaker":
+        if station.kind != StationKind.LOUDSPEAKER:
             continue
         chain: list[str] = []
         code = station.group
@@ -48,7 +49,7 @@ def rule_problems(spec: ScheduleSpec) -> list[tuple[EntrySpec, str, str]]:
     groups = {g.code: g for g in spec.groups}
     problems: list[tuple[EntrySpec, str, str]] = []
     for entry in spec.entries:
-        if entry.priority == "emergency":
+        if entry.priority == Priority.EMERGENCY:
             continue
         start = entry.start_time or (entry.start_at.time() if entry.start_at else None)
         reported: set[str] = set()

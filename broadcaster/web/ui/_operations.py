@@ -19,10 +19,10 @@ from broadcaster.announce import (
     AnnouncementRequest,
     announce,
 )
-from broadcaster.announce import PRIORITIES as ANNOUNCE_PRIORITIES
 from broadcaster.audit import recent
 from broadcaster.coverage import coverage, parse_period
 from broadcaster.db.models import StationStatus, utcnow
+from broadcaster.domain.vocabulary import PRIORITIES
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.localtime import LOCAL
 from broadcaster.publish.publication import (
@@ -227,7 +227,7 @@ def routes(router: APIRouter, ui: UI) -> None:
             return ui.page(request, "announce.html", user, form=values, names=ANNOUNCE_NAMES,
                            targets=targets, confirm=True)
         try:
-            if values["priority"] not in ANNOUNCE_PRIORITIES:
+            if values["priority"] not in PRIORITIES:
                 raise InputError(f"mức ưu tiên {values['priority']!r} không hợp lệ")
             at = form_time(values["at"], "thời điểm phát") if values["at"] else None
             req = AnnouncementRequest(

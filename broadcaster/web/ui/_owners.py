@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from broadcaster.codes import CodeError
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import Origin
 from broadcaster.origins import OriginConflict, may_change
 from broadcaster.web.ui._core import Refused
 

@@ -23,8 +23,9 @@ from broadcaster.app import App
 from broadcaster.audit import record
 from broadcaster.codes import CodeError, check_code
 from broadcaster.db import transaction
-from broadcaster.db.models import Clip, Origin, Programme, Station
+from broadcaster.db.models import Clip, Programme, Station
 from broadcaster.documents import list_documents
+from broadcaster.domain.vocabulary import Origin
 from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.origins import OriginConflict
 from broadcaster.programme import (
