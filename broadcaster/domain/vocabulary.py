@@ -21,12 +21,14 @@ __all__ = [
     "ROLES",
     "STATION_KINDS",
     "CollisionPolicy",
+    "ConflictKind",
     "GroupKind",
     "ItemKind",
     "Origin",
     "Priority",
     "Role",
     "StationKind",
+    "StationState",
 ]
 
 
@@ -101,6 +103,23 @@ class Role(StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"
     VIEWER = "viewer"
+
+
+class StationState(StrEnum):
+    """Whether a station reports in (the heartbeat), as the coverage report and the UI say."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+    NEVER = "never"
+
+
+class ConflictKind(StrEnum):
+    """What a collision did to the entry that gave way."""
+
+    PREEMPTED = "preempted"
+    RESUMED = "resumed"
+    DELAYED = "delayed"
+    DROPPED = "dropped"
 
 
 PRIORITIES: tuple[Priority, ...] = tuple(Priority)          # lowest first

@@ -29,10 +29,12 @@ import icalendar
 from lxml import etree
 
 from broadcaster import xmltv_ids
+from broadcaster.domain.labels import titles
+from broadcaster.domain.vocabulary import Priority
 from broadcaster.errors import InputError
 from broadcaster.localtime import PRIORITIES
 
-PRIORITY_LABELS_VI = {"normal": "Thông thường", "high": "Ưu tiên", "emergency": "Khẩn cấp"}
+PRIORITY_LABELS_VI = titles(Priority)   # the one Vietnamese table: domain/labels.py
 XMLTV_DTD_NAME = "xmltv.dtd"
 XMLTV_TIME = "%Y%m%d%H%M%S %z"
 ICAL_PRODID = "-//broadcaster//publication//VI"

@@ -22,7 +22,8 @@ from broadcaster.announce import (
 from broadcaster.audit import recent
 from broadcaster.coverage import coverage, parse_period
 from broadcaster.db.models import StationStatus, utcnow
-from broadcaster.domain.vocabulary import PRIORITIES
+from broadcaster.domain.labels import shorts
+from broadcaster.domain.vocabulary import PRIORITIES, Priority, StationState
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.localtime import LOCAL
 from broadcaster.publish.publication import (
@@ -38,8 +39,8 @@ from broadcaster.stations import list_groups, list_stations
 from broadcaster.users import Operator, targets
 from broadcaster.web.ui._core import UI, Forbidden, Id, form_int, form_time
 
-STATUS_NAMES = {"online": "trực tuyến", "offline": "mất kết nối", "never": "chưa báo về"}
-ANNOUNCE_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
+STATUS_NAMES = shorts(StationState)
+ANNOUNCE_NAMES = shorts(Priority)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from broadcaster.db.models import (
     utcnow,
 )
 from broadcaster.documents import list_documents
+from broadcaster.domain.labels import shorts
 from broadcaster.domain.vocabulary import PRIORITIES, Origin, Priority
 from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.localtime import EARLIEST, LATEST, LOCAL
@@ -35,7 +36,7 @@ from broadcaster.web.ui._conflicts import KIND_NAMES, plan_week
 from broadcaster.web.ui._core import UI, Forbidden, Refused, form_int, form_time
 from broadcaster.web.ui._owners import ORIGIN_NAMES, code_refused, origin_refused
 
-PRIORITY_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
+PRIORITY_NAMES = shorts(Priority)
 
 
 def _targets(ui: UI, user: Operator) -> dict[str, Any]:
