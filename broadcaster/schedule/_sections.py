@@ -18,6 +18,7 @@ from dateutil.rrule import rrule, rrulestr
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from broadcaster.codes import DOCUMENT_KEY, ENTRY_ID
+from broadcaster.domain.rules import RULE_KEYS, parse_hours
 from broadcaster.domain.vocabulary import (
     CollisionPolicy,
     GroupKind,
@@ -46,7 +47,7 @@ from broadcaster.schedule.spec import (
     Rules,
     StationSpec,
 )
-from broadcaster.stations import RULE_KEYS, check_timezone, parse_hours
+from broadcaster.stations import check_timezone
 
 SECTIONS = ("province", "groups", "stations", "programmes", "entries")
 PROVINCE_KEYS = ("code", "name")

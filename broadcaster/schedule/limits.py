@@ -9,23 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from broadcaster.domain.rules import Rules
 from broadcaster.domain.vocabulary import Priority
 from broadcaster.schedule.resolve import ZERO, Item, _clock, _minutes
 
-__all__ = ["Limits", "Violation", "check_limits", "sessions"]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Broadcast rules for loudspeakers; ``None`` means no limit."""
-
-    hours: tuple[time, time] | None = None
-    max_session_minutes: int | None = None
-    max_sessions_per_day: int | None = None
+__all__ = ["Violation", "check_limits", "sessions"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +54,9 @@ def sessions(items: Sequence[Item], tz: ZoneInfo,
     return out
 
 
-def check_limits(items: Sequence[Item], limits: Limits, tz: ZoneInfo) -> list[Violation]:
-    """Every broken broadcast rule, in time order; emergency items are exempt."""
+def check_limits(items: Sequence[Item], limits: Rules, tz: ZoneInfo) -> list[Violation]:
+    """Every broken broadcast rule (``None`` is no limit), in time order; emergency items are
+    exempt."""
     found: list[Violation] = []
     if limits.hours is not None:
         opens, closes = limits.hours

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from broadcaster.domain.rules import Rules
 from broadcaster.domain.vocabulary import (
     COLLISION_POLICIES,
     GROUP_KINDS,
@@ -26,7 +27,7 @@ from broadcaster.domain.vocabulary import (
     Priority,
     StationKind,
 )
-from broadcaster.stations import DEFAULT_TIMEZONE, Rules
+from broadcaster.localtime import DEFAULT_TIMEZONE
 
 __all__ = [
     "COLLISION_POLICIES",
