@@ -54,7 +54,7 @@ def stations() -> None:
 def stations_add(ctx: Context, code: str, name: str, kind: str, profile: str | None,
                  timezone: str, group: str | None, aliases: tuple[str, ...]) -> None:
     """Add a station."""
-    profile = profile or ("loudspeaker" if kind == "loudspeaker" else "radio")
+    profile = profile or ("loudspeaker" if kind == StationKind.LOUDSPEAKER else "radio")
     with transaction(ctx.app.sessions) as session:
         station = add_station(session, code, name, kind, profile, timezone, group,
                               _aliases(aliases), tuple(ctx.config.profiles),

@@ -373,4 +373,4 @@ def _rrule_problem(value: str, parts: dict[str, str], start: time | datetime | N
 
 
 def _default_profile(kind: str) -> str:
-    return "loudspeaker" if kind == "loudspeaker" else "radio"
+    return "loudspeaker" if kind == StationKind.LOUDSPEAKER else "radio"   # profile names
