@@ -44,16 +44,23 @@ from broadcaster.db import (
     transaction,
     utcnow,
 )
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import (
+    PRIORITIES,
+    CollisionPolicy,
+    ItemKind,
+    Origin,
+    Priority,
+)
 from broadcaster.errors import BroadcasterError, InputError, NotFound
-from broadcaster.localtime import LOCAL, PRIORITIES
+from broadcaster.localtime import LOCAL
 from broadcaster.programme import ItemDef, ProgrammeDef, save_programme
 from broadcaster.publish.publication import publish, root, station_file
 from broadcaster.schedule.plan import Planner
 from broadcaster.speech import text_request
 from broadcaster.stations import get_group, get_station, subtree_ids
 
-LEAD_IN = {"emergency": "bao-dong", "high": "mo-dau", "normal": "mo-dau"}
+LEAD_IN: dict[str, str] = {Priority.EMERGENCY: "bao-dong", Priority.HIGH: "mo-dau",
+                           Priority.NORMAL: "mo-dau"}
 MAX_TEXT = 5000
 # An announcement "now" starts this long after it is built: publishing a thousand stations and
 # their long-polls answering take about a second or two (see docs/benchmarks.md).
@@ -205,10 +212,11 @@ def _make(app: App, request: AnnouncementRequest, now: datetime) -> Announced:
         session.flush()
         announcement_id = row.id
         code = f"thong-bao-{row.id}"
-        title = ("Thông báo khẩn cấp" if request.priority == "emergency" else "Thông báo") \
+        title = ("Thông báo khẩn cấp" if request.priority == Priority.EMERGENCY else "Thông báo") \
             + f" số {row.id}"
         save_programme(session, ProgrammeDef(code, title, (
-            ItemDef("jingle", LEAD_IN[request.priority]), ItemDef("text", request.text))),
+            ItemDef(ItemKind.JINGLE, LEAD_IN[request.priority]),
+            ItemDef(ItemKind.TEXT, request.text))),
             origin=Origin.ANNOUNCE.value)
         # Held from before the row is visible until it is published or withdrawn: a row
         # with no publication and a free lock was left half-made by a dead maker.
@@ -312,7 +320,8 @@ def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, targ
                           origin=Origin.ANNOUNCE.value,
                           start_at=local.isoformat(timespec="seconds"), rrule=rrule,
                           priority=request.priority,
-                          on_collision="after" if request.priority == "normal" else "preempt",
+                          on_collision=CollisionPolicy.AFTER if request.priority == Priority.NORMAL
+                          else CollisionPolicy.PREEMPT,
                           created_at=now, updated_at=now))
         made.programme, made.entry_code = code, code
     crash_point("announce:entry")

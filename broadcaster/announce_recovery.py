@@ -42,7 +42,7 @@ from sqlalchemy.exc import DBAPIError
 
 from broadcaster.app import App
 from broadcaster.db import Announcement, Entry, Programme, Publication, transaction, utcnow
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import Origin
 from broadcaster.errors import InputError
 from broadcaster.localtime import LOCAL
 from broadcaster.publish.folders import point_current

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from broadcaster.announce_recovery import being_made, code_of
 from broadcaster.app import App
 from broadcaster.db import Announcement, Clip, Entry, Programme, Publication
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import Origin
 from broadcaster.media.store import sha256_file
 from broadcaster.publish.publication import read_index, root, station_folder
 

@@ -10,8 +10,6 @@ from broadcaster.errors import InputError
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"   # stations' zone unless they say otherwise
 LOCAL = ZoneInfo(DEFAULT_TIMEZONE)
-# Priorities of schedule entries and announcements, lowest first.
-PRIORITIES = ("normal", "high", "emergency")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Times operators may write: anything else is a typo (and years 1 or 9999 cannot even be
 # moved between zones).

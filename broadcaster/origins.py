@@ -14,7 +14,7 @@ what it made, so no maker undoes another's work without being told:
 
 from __future__ import annotations
 
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import Origin
 from broadcaster.errors import InputError
 
 __all__ = ["LABELS", "Origin", "OriginConflict", "check_change", "check_removal", "label",

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from broadcaster.codes import check_code
 from broadcaster.config import Profile
 from broadcaster.db import Clip, Document, Programme, transaction, utcnow
+from broadcaster.domain.vocabulary import ITEM_KINDS, ItemKind
 from broadcaster.errors import InputError, NotFound
 from broadcaster.media import Ffmpeg, MediaStore, measure, normalise
 from broadcaster.media.ffmpeg import failure
@@ -41,8 +42,6 @@ with warnings.catch_warnings():  # pydub warns at import when ffmpeg is not on P
     warnings.simplefilter("ignore", RuntimeWarning)
     from pydub import AudioSegment
 
-ItemKind = Literal["jingle", "ident", "document", "text", "file", "silence", "relay"]
-ITEM_KINDS: tuple[str, ...] = ("jingle", "ident", "document", "text", "file", "silence", "relay")
 ASSET_DIRS = ("jingles", "tones", "idents")
 BUILD_VERSION = "1"
 
@@ -278,7 +277,7 @@ class Builder:
         def flush(station: str = "", tail_gap: bool = False) -> None:
             if not run:
                 return
-            items = [*run, ItemDef("silence", duration_ms=programme.gap_ms)] if tail_gap \
+            items = [*run, ItemDef(ItemKind.SILENCE, duration_ms=programme.gap_ms)] if tail_gap \
                 and programme.gap_ms else list(run)
             key = _build_key(programme, items, profile, station, len(parts),
                              self.recordings_dir)
@@ -305,9 +304,9 @@ class Builder:
             flush()
             fallback = None
             if item.fallback:
-                key = _build_key(programme, [ItemDef("file", item.fallback)], profile, "",
+                key = _build_key(programme, [ItemDef(ItemKind.FILE, item.fallback)], profile, "",
                                  len(parts), self.recordings_dir)
-                fallback = self._assemble(key, [ItemDef("file", item.fallback)], "", profile,
+                fallback = self._assemble(key, [ItemDef(ItemKind.FILE, item.fallback)], "", profile,
                                           chain, 0, programme.fade_ms,
                                           {"programme": programme.code, "fallback": True})
             parts.append(Part("relay", item.duration_ms or 0, url=item.value, fallback=fallback))
@@ -338,18 +337,18 @@ def parse_item(text: str) -> ItemDef:
         raise InputError(f"item {text!r}: write KIND:VALUE with KIND one of "
                          f"{', '.join(ITEM_KINDS)}")
     if kind == "silence":
-        return ItemDef("silence", duration_ms=parse_duration(value))
+        return ItemDef(ItemKind.SILENCE, duration_ms=parse_duration(value))
     if kind == "relay":
         url, _, rest = value.partition("|")
         duration, _, fallback = rest.partition("|")
         if not url or not duration:
             raise InputError(f"item {text!r}: a relay is relay:URL|DURATION[|FALLBACK-FILE]")
-        return ItemDef("relay", url, parse_duration(duration), fallback or None)
+        return ItemDef(ItemKind.RELAY, url, parse_duration(duration), fallback or None)
     if not value:
         raise InputError(f"item {text!r}: the {kind} needs a value")
     if kind == "document":
         check_code(value, "document")
-    return ItemDef(kind, value)  # type: ignore[arg-type]
+    return ItemDef(ItemKind(kind), value)
 
 
 def save_programme(session: Session, programme: ProgrammeDef, *, origin: str,

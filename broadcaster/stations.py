@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import time
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -27,88 +24,23 @@ from sqlalchemy.orm import Session
 
 from broadcaster.codes import CODE_RE, check_code  # noqa: F401  (re-exported: one code syntax)
 from broadcaster.db import Alias, Group, Station, utcnow
-from broadcaster.db.models import Origin
+from broadcaster.domain.rules import RULE_KEYS as RULE_KEYS  # re-exported (its old home)
+from broadcaster.domain.rules import Rules, merge_stored, rules_from_json
+from broadcaster.domain.rules import parse_hours as parse_hours  # re-exported (its old home)
+from broadcaster.domain.tree import ancestors
+from broadcaster.domain.vocabulary import GROUP_KINDS, STATION_KINDS, Origin
 from broadcaster.errors import InputError, NotFound
 from broadcaster.localtime import DEFAULT_TIMEZONE
-
-StationKind = Literal["loudspeaker", "radio", "tv"]
-STATION_KINDS = ("loudspeaker", "radio", "tv")
-GROUP_KINDS = ("province", "commune", "ward", "special", "cluster", "area")
-RULE_KEYS = ("hours", "max_session_minutes", "max_sessions_per_day")
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Broadcast rules in force for a group (after inheritance)."""
-
-    hours: tuple[time, time] | None = None
-    max_session_minutes: int | None = None
-    max_sessions_per_day: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored form (only the keys that are set)."""
-        out: dict[str, Any] = {}
-        if self.hours:
-            out["hours"] = f"{self.hours[0]:%H:%M}-{self.hours[1]:%H:%M}"
-        if self.max_session_minutes is not None:
-            out["max_session_minutes"] = self.max_session_minutes
-        if self.max_sessions_per_day is not None:
-            out["max_sessions_per_day"] = self.max_sessions_per_day
-        return out
-
-
-def parse_hours(value: str, where: str = "hours") -> tuple[time, time]:
-    """``"05:00-21:00"`` -> (05:00, 21:00); the end must come after the start."""
-    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
-    if not match:
-        raise InputError(f"{where}: {value!r} is not a range of hours like 05:00-21:00")
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h2 == 24 and m2 == 0:
-        h2, m2 = 23, 59
-    try:
-        start, end = time(h1, m1), time(h2, m2)
-    except ValueError:
-        raise InputError(f"{where}: {value!r} holds an impossible time") from None
-    if end <= start:
-        raise InputError(f"{where}: {value!r} ends before it starts")
-    return start, end
-
-
-def rules_from_json(data: dict[str, Any], where: str = "rules") -> Rules:
-    """Validate stored or given rules."""
-    unknown = set(data) - set(RULE_KEYS)
-    if unknown:
-        raise InputError(f"{where}: unknown rule(s) {', '.join(sorted(unknown))}; "
-                         f"valid: {', '.join(RULE_KEYS)}")
-    hours = parse_hours(str(data["hours"]), f"{where}.hours") if data.get("hours") else None
-    limits: dict[str, int | None] = {}
-    for key in ("max_session_minutes", "max_sessions_per_day"):
-        value = data.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                  or value <= 0):
-            raise InputError(f"{where}.{key}: must be a positive whole number, got {value!r}")
-        limits[key] = value
-    return Rules(hours, limits["max_session_minutes"], limits["max_sessions_per_day"])
 
 
 def effective_rules(group: Group | None) -> Rules:
     """The rules in force for a group: its own, filling in what is unset from its ancestors."""
-    merged: dict[str, Any] = {}
-    for node in group_chain(group):
-        for key, value in (node.rules or {}).items():
-            merged.setdefault(key, value)
-    return rules_from_json(merged)
+    return rules_from_json(merge_stored(node.rules for node in group_chain(group)))
 
 
 def group_chain(group: Group | None) -> list[Group]:
     """The group and its ancestors, nearest first."""
-    chain: list[Group] = []
-    while group is not None:
-        if group in chain:  # pragma: no cover - prevented on write
-            raise InputError(f"group {group.code}: the group tree has a cycle")
-        chain.append(group)
-        group = group.parent
-    return chain
+    return list(ancestors(group, lambda node: node.parent))
 
 
 def check_timezone(name: str) -> str:

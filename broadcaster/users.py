@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcaster.db import transaction
 from broadcaster.db.models import Entry, Group, Station, User, utcnow
+from broadcaster.domain.vocabulary import ROLES
 from broadcaster.errors import InputError, NotFound
 from broadcaster.fsutil import atomic_write_bytes
 from broadcaster.stations import (
@@ -35,7 +36,6 @@ from broadcaster.stations import (
 
 log = logging.getLogger(__name__)
 
-ROLES = ("admin", "editor", "viewer")
 MIN_PASSWORD = 8
 ADMIN_PASSWORD_FILE = "admin-password.txt"
 _hasher = PasswordHasher()

@@ -16,7 +16,7 @@ from sqlalchemy import delete, text
 from broadcaster.announce_recovery import lock_for
 from broadcaster.app import App
 from broadcaster.db import Announcement, Entry, Programme, Publication, transaction
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import Origin
 from broadcaster.publish.publication import read_index
 
 TEXT = "Khẩn cấp: nước sông Trà dâng cao, bà con vùng trũng di chuyển lên nơi an toàn."

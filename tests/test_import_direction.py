@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "broadcaster"
 
 STAGES: tuple[tuple[str, ...], ...] = (
     ("", "errors", "fsutil", "localtime", "codes", "logs", "crash_points", "xmltv_ids",
-     "yamlbounds", "inputfiles", "local_service", "settings"),
+     "yamlbounds", "inputfiles", "local_service", "settings", "domain"),
     ("config", "db", "origins", "media"),
     ("text", "documents"),
     ("speech",),

@@ -10,6 +10,7 @@ import pytest
 
 from broadcaster.app import App
 from broadcaster.db import transaction
+from broadcaster.domain.vocabulary import ItemKind
 from broadcaster.errors import InputError, NotFound
 from broadcaster.media import measure
 from broadcaster.programme import (
@@ -55,8 +56,8 @@ def duration_of(app: App, sha256: str, ext: str) -> float:
 def test_items_are_assembled_with_gaps_and_matched_levels(studio) -> None:  # type: ignore[no-untyped-def]
     app, recorded = studio
     defn = ProgrammeDef("thoi-su", "Thời sự", (
-        ItemDef("jingle", "mo-dau"), ItemDef("text", "Sau đây là bản tin thời sự."),
-        ItemDef("silence", duration_ms=1000), ItemDef("file", str(recorded)),
+        ItemDef(ItemKind.JINGLE, "mo-dau"), ItemDef(ItemKind.TEXT, "Sau đây là bản tin thời sự."),
+        ItemDef(ItemKind.SILENCE, duration_ms=1000), ItemDef(ItemKind.FILE, str(recorded)),
     ), gap_ms=500, fade_ms=40)
     built = app.builder.build(defn, app.config.get_profile("radio"))
     assert [p.kind for p in built.parts] == ["audio"]
@@ -85,9 +86,9 @@ def test_items_are_assembled_with_gaps_and_matched_levels(studio) -> None:  # ty
 def test_relay_splits_the_programme_and_carries_a_fallback(studio) -> None:  # type: ignore[no-untyped-def]
     app, recorded = studio
     defn = ProgrammeDef("sang", "Buổi sáng", (
-        ItemDef("jingle", "mo-dau"),
-        ItemDef("relay", "http://127.0.0.1:9/vov1.mp3", 30 * 60 * 1000, str(recorded)),
-        ItemDef("jingle", "bao-dong"),
+        ItemDef(ItemKind.JINGLE, "mo-dau"),
+        ItemDef(ItemKind.RELAY, "http://127.0.0.1:9/vov1.mp3", 30 * 60 * 1000, str(recorded)),
+        ItemDef(ItemKind.JINGLE, "bao-dong"),
     ))
     built = app.builder.build(defn, app.config.get_profile())
     assert [p.kind for p in built.parts] == ["audio", "relay", "audio"]
@@ -99,8 +100,8 @@ def test_relay_splits_the_programme_and_carries_a_fallback(studio) -> None:  # t
 
 def test_ident_is_spoken_per_station(studio) -> None:  # type: ignore[no-untyped-def]
     app, _ = studio
-    defn = ProgrammeDef("ident", "Ident", (ItemDef("ident", "Đây là Đài truyền thanh {name}"),
-                                           ItemDef("jingle", "mo-dau")))
+    defn = ProgrammeDef("ident", "Ident", (ItemDef(ItemKind.IDENT, "Đây là Đài truyền thanh {name}"),
+                                           ItemDef(ItemKind.JINGLE, "mo-dau")))
     with pytest.raises(InputError, match="build it for a station"):
         app.builder.build(defn, app.config.get_profile())
     first = app.builder.build(defn, app.config.get_profile(), "xã Tân Tiến").parts
@@ -119,11 +120,11 @@ def test_errors_name_what_is_missing(studio) -> None:  # type: ignore[no-untyped
     app, _ = studio
     profile = app.config.get_profile()
     with pytest.raises(InputError, match="no audio asset 'nhac'.*known assets: bao-dong, mo-dau"):
-        app.builder.build(ProgrammeDef("x", "x", (ItemDef("jingle", "nhac"),)), profile)
+        app.builder.build(ProgrammeDef("x", "x", (ItemDef(ItemKind.JINGLE, "nhac"),)), profile)
     with pytest.raises(InputError, match="no document with key 'nq99'"):
-        app.builder.build(ProgrammeDef("x", "x", (ItemDef("document", "nq99"),)), profile)
+        app.builder.build(ProgrammeDef("x", "x", (ItemDef(ItemKind.DOCUMENT, "nq99"),)), profile)
     with pytest.raises(InputError, match="does not exist"):
-        app.builder.build(ProgrammeDef("x", "x", (ItemDef("file", "/nope.mp3"),)), profile)
+        app.builder.build(ProgrammeDef("x", "x", (ItemDef(ItemKind.FILE, "/nope.mp3"),)), profile)
 
 
 def test_store_and_parse(studio) -> None:  # type: ignore[no-untyped-def]

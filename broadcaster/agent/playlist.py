@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from broadcaster.domain.vocabulary import PRIORITIES, PRIORITY_RANK
 from broadcaster.errors import BroadcasterError
-from broadcaster.localtime import DEFAULT_TIMEZONE, PRIORITIES
+from broadcaster.localtime import DEFAULT_TIMEZONE
 
-PRIORITY_RANK = {p: rank for rank, p in enumerate(PRIORITIES)}  # normal 0 ... emergency 2
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 EXT = re.compile(r"^[a-z0-9]{1,8}$")
 ZONE = re.compile(r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+){0,2}$")
@@ -165,9 +165,9 @@ def _item(data: Any, where: str) -> Item:
                             f"{len(item_id)}")
     where = f"{where} ({item_id})"
     priority = data.get("priority", "normal")
-    if priority not in PRIORITY_RANK:
+    if priority not in PRIORITIES:
         raise ManifestError(f"{where}.priority: {priority!r} is not one of "
-                            f"{', '.join(PRIORITY_RANK)}")
+                            f"{', '.join(PRIORITIES)}")
     start = parse_time(data.get("start"), f"{where}.start")
     end = parse_time(data.get("end"), f"{where}.end")
     if end <= start:

@@ -23,9 +23,10 @@ from typing import Any
 import click
 
 from broadcaster.cli import Context, echo_json, main, pass_ctx
+from broadcaster.domain.vocabulary import Priority
 from broadcaster.errors import InputError
 from broadcaster.local_service import ANNOUNCEMENTS, ServiceUnreachable, find
-from broadcaster.localtime import LOCAL, PRIORITIES, parse_time
+from broadcaster.localtime import LOCAL, parse_time
 
 
 def parse_when(value: str, option: str, now: datetime) -> datetime:
@@ -56,7 +57,8 @@ def parse_when(value: str, option: str, now: datetime) -> datetime:
               help="How many airings in all.")
 @click.option("--every", type=int, metavar="MIN", help="Minutes between airings.")
 @click.option("--until", metavar="TIME", help="No airing after this time (local).")
-@click.option("--priority", type=click.Choice(PRIORITIES), default="high", show_default=True,
+@click.option("--priority", type=click.Choice([p.value for p in Priority]),
+              default=Priority.HIGH.value, show_default=True,
               help="emergency pre-empts what is playing and starts with the alarm tone.")
 @click.option("--cancel", "cancel_id", type=int, metavar="ID",
               help="Withdraw announcement ID instead.")

@@ -9,7 +9,7 @@ import click
 
 from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.db import transaction
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import Origin
 from broadcaster.fsutil import atomic_copy
 from broadcaster.programme import (
     ProgrammeDef,

@@ -12,7 +12,7 @@ import click
 
 from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.db import transaction
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import CollisionPolicy, Origin, Priority
 from broadcaster.errors import InputError
 from broadcaster.fsutil import atomic_write_bytes
 from broadcaster.publish.prune import clean_temp
@@ -115,10 +115,10 @@ def schedule_export(ctx: Context, output: Path | None, everything: bool) -> None
 @click.option("--until", "valid_until", type=click.DateTime(["%Y-%m-%d"]), help="Valid until.")
 @click.option("--except", "exdates", multiple=True, type=click.DateTime(["%Y-%m-%d"]),
               help="A date it does not play; repeatable.")
-@click.option("--priority", type=click.Choice(["normal", "high", "emergency"]),
-              default="normal", show_default=True)
-@click.option("--on-collision", type=click.Choice(["after", "preempt", "drop"]),
-              default="after", show_default=True)
+@click.option("--priority", type=click.Choice([p.value for p in Priority]),
+              default=Priority.NORMAL.value, show_default=True)
+@click.option("--on-collision", type=click.Choice([p.value for p in CollisionPolicy]),
+              default=CollisionPolicy.AFTER.value, show_default=True)
 @click.option("--slot-minutes", type=int, help="The slot's length.")
 @pass_ctx
 def schedule_add(ctx: Context, entry_id: str, programme: str | None, clip: str | None,

@@ -8,12 +8,10 @@ import click
 
 from broadcaster.cli import Context, echo_fields, echo_json, main, pass_ctx
 from broadcaster.db import transaction
-from broadcaster.db.models import Origin
+from broadcaster.domain.vocabulary import GroupKind, Origin, StationKind
 from broadcaster.errors import InputError
 from broadcaster.stations import (
     DEFAULT_TIMEZONE,
-    GROUP_KINDS,
-    STATION_KINDS,
     add_group,
     add_station,
     get_group,
@@ -45,7 +43,8 @@ def stations() -> None:
 @stations.command("add")
 @click.argument("code")
 @click.option("--name", required=True, help="Vietnamese name, e.g. 'Đài truyền thanh xã Tân Tiến'.")
-@click.option("--kind", type=click.Choice(STATION_KINDS), default="loudspeaker", show_default=True)
+@click.option("--kind", type=click.Choice([k.value for k in StationKind]),
+              default=StationKind.LOUDSPEAKER.value, show_default=True)
 @click.option("--profile", help="Output profile (default: loudspeaker, or radio for radio/tv).")
 @click.option("--timezone", default=DEFAULT_TIMEZONE, show_default=True)
 @click.option("--group", help="Group code (commune, ward, cluster...).")
@@ -55,7 +54,7 @@ def stations() -> None:
 def stations_add(ctx: Context, code: str, name: str, kind: str, profile: str | None,
                  timezone: str, group: str | None, aliases: tuple[str, ...]) -> None:
     """Add a station."""
-    profile = profile or ("loudspeaker" if kind == "loudspeaker" else "radio")
+    profile = profile or ("loudspeaker" if kind == StationKind.LOUDSPEAKER else "radio")
     with transaction(ctx.app.sessions) as session:
         station = add_station(session, code, name, kind, profile, timezone, group,
                               _aliases(aliases), tuple(ctx.config.profiles),
@@ -128,7 +127,8 @@ def groups() -> None:
 @groups.command("add")
 @click.argument("code")
 @click.option("--name", required=True, help="Vietnamese name, e.g. 'Xã Tân Tiến'.")
-@click.option("--kind", type=click.Choice(GROUP_KINDS), default="commune", show_default=True)
+@click.option("--kind", type=click.Choice([k.value for k in GroupKind]),
+              default=GroupKind.COMMUNE.value, show_default=True)
 @click.option("--parent", help="Parent group code.")
 @click.option("--hours", help="Allowed broadcast hours, e.g. 05:00-21:00.")
 @click.option("--max-session-minutes", type=int, help="Longest session, in minutes.")

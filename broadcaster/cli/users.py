@@ -8,9 +8,9 @@ import click
 
 from broadcaster.cli import Context, echo_json, main, pass_ctx
 from broadcaster.db import transaction
+from broadcaster.domain.vocabulary import Role
 from broadcaster.errors import InputError
 from broadcaster.users import (
-    ROLES,
     add_user,
     list_users,
     set_password,
@@ -44,7 +44,7 @@ PASSWORD_FILE = click.option(
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True,
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
               help="admin: everything; editor: one group and below; viewer: read only.")
 @click.option("--group", help="The group an editor may edit (its code).")
 @PASSWORD_FILE
@@ -73,7 +73,8 @@ def users_password(ctx: Context, name: str, password_file: Path | None) -> None:
 
 @users.command("role")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="The new role.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
+              help="The new role.")
 @click.option("--group", help="The group an editor may edit (its code).")
 @pass_ctx
 def users_role(ctx: Context, name: str, role: str, group: str | None) -> None:

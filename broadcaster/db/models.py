@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -23,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from broadcaster.domain.vocabulary import Origin as Origin  # its old home; callers import it here
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -53,19 +54,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-class Origin(StrEnum):
-    """Where a group, station, programme or entry was made, so each maker changes only its own.
-
-    ``schedule apply`` reconciles the rows the schedule files own (``file``) and never touches
-    what an operator made in the web UI, with ``schedule add`` or ``announce``.
-    """
-
-    FILE = "file"
-    CLI = "cli"
-    UI = "ui"
-    ANNOUNCE = "announce"
 
 
 def _origin() -> Any:

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -151,7 +151,8 @@ class NodeReader:
             assert node is not None
             self.problem(node, path, f"{value!r} is not one of {', '.join(map(str, choices))}")
             return None
-        return cast(T | None, value)
+        # the choice itself (an enum member where the choices are), equal to the text
+        return next((c for c in choices if c == value), None)
 
     def day(self, node: Node | None, path: str) -> date | None:
         value = self.text(node, path)

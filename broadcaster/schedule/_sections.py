@@ -18,6 +18,13 @@ from dateutil.rrule import rrule, rrulestr
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from broadcaster.codes import DOCUMENT_KEY, ENTRY_ID
+from broadcaster.domain.rules import RULE_KEYS, parse_hours
+from broadcaster.domain.vocabulary import (
+    CollisionPolicy,
+    GroupKind,
+    Priority,
+    StationKind,
+)
 from broadcaster.errors import InputError
 from broadcaster.schedule._nodes import NodeReader, kind_of
 from broadcaster.schedule.bounds import rule_problem
@@ -40,7 +47,7 @@ from broadcaster.schedule.spec import (
     Rules,
     StationSpec,
 )
-from broadcaster.stations import RULE_KEYS, check_timezone, parse_hours
+from broadcaster.stations import check_timezone
 
 SECTIONS = ("province", "groups", "stations", "programmes", "entries")
 PROVINCE_KEYS = ("code", "name")
@@ -143,7 +150,7 @@ class SectionReader(NodeReader):
         aliases = self.aliases(fields.get("aliases"), f"{path}.aliases")
         if code is None:
             return None
-        spec = GroupSpec(code, name or "", kind or "area", parent, rules, aliases,
+        spec = GroupSpec(code, name or "", kind or GroupKind.AREA, parent, rules, aliases,
                          loc=self.loc(node))
         return Read(spec, path, {k: self.loc(v) for k, v in fields.items()})
 
@@ -153,7 +160,8 @@ class SectionReader(NodeReader):
             return None
         code = self.code(fields.get("code"), f"{path}.code")
         name = self.text(fields.get("name"), f"{path}.name")
-        kind = self.choice(fields.get("kind"), f"{path}.kind", STATION_KINDS) or "loudspeaker"
+        kind = self.choice(fields.get("kind"), f"{path}.kind", STATION_KINDS) \
+            or StationKind.LOUDSPEAKER
         group = self.code(fields.get("group"), f"{path}.group")
         profile = self.matching(fields.get("profile"), f"{path}.profile", NAME_RE,
                                 "an output profile name") or _default_profile(kind)
@@ -187,7 +195,7 @@ class SectionReader(NodeReader):
             return None
         kind, sub, loc = kinds[0], f"{path}.{kinds[0]}", self.loc(node)
         if kind not in fields:
-            self.problem(node, sub, f"{kind!r} has no value")
+            self.problem(node, sub, f"{kind.value!r} has no value")
             return None
         value = fields[kind]
         if kind == "silence":
@@ -305,7 +313,7 @@ class SectionReader(NodeReader):
             self.problem(fields["start"], f"{path}.start", "a one-off entry (no rrule) needs a "
                          "full local date and time, such as 2025-09-02T07:00")
         priority = self.choice(fields.get("priority"), f"{path}.priority", PRIORITIES)
-        if "start" not in fields and ("rrule" in fields or priority == "emergency"):
+        if "start" not in fields and ("rrule" in fields or priority == Priority.EMERGENCY):
             self.problem(node, f"{path}.start", "missing required key 'start' (only a normal or "
                          "high bulletin without rrule may leave it out)")
         policy = self.choice(fields.get("on_collision"), f"{path}.on_collision",
@@ -319,7 +327,8 @@ class SectionReader(NodeReader):
             start_at=start if isinstance(start, datetime) else None,
             rrule=rule, valid_from=valid_from, valid_until=valid_until,
             exdates=tuple(d for d in exdates if d is not None),
-            priority=priority or "normal", on_collision=policy or "after", slot_minutes=slot,
+            priority=priority or Priority.NORMAL,
+            on_collision=policy or CollisionPolicy.AFTER, slot_minutes=slot,
             loc=self.loc(node))
         return Read(spec, path, {k: self.loc(v) for k, v in fields.items()})
 
@@ -364,4 +373,4 @@ def _rrule_problem(value: str, parts: dict[str, str], start: time | datetime | N
 
 
 def _default_profile(kind: str) -> str:
-    return "loudspeaker" if kind == "loudspeaker" else "radio"
+    return "loudspeaker" if kind == StationKind.LOUDSPEAKER else "radio"   # profile names

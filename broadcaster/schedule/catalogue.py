@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster.db import Entry, Group, Programme, Station
-from broadcaster.errors import InputError, NotFound
+from broadcaster.domain.rules import Rules, merge_stored, rules_from_json
+from broadcaster.domain.tree import ancestors
+from broadcaster.errors import NotFound
 from broadcaster.programme import ProgrammeDef
-from broadcaster.stations import Rules, rules_from_json
 
 
 @dataclass(frozen=True)
@@ -76,17 +77,12 @@ class Catalogue:
     def chain(self, group_id: int | None) -> tuple[_GroupRow, ...]:
         """The group and its ancestors, nearest first (see ``stations.group_chain``)."""
         if group_id not in self._chains:
-            chain: list[_GroupRow] = []
-            seen: set[int] = set()
-            node = self._groups.get(group_id) if group_id is not None else None
-            while node is not None:
-                if node.id in seen:  # pragma: no cover - prevented on write
-                    raise InputError(f"group {node.code}: the group tree has a cycle")
-                seen.add(node.id)
-                chain.append(node)
-                node = self._groups.get(node.parent_id) if node.parent_id is not None else None
-            self._chains[group_id] = tuple(chain)
+            start = self._groups.get(group_id) if group_id is not None else None
+            self._chains[group_id] = tuple(ancestors(start, self._parent))
         return self._chains[group_id]
+
+    def _parent(self, node: _GroupRow) -> _GroupRow | None:
+        return self._groups.get(node.parent_id) if node.parent_id is not None else None
 
     def entries_for(self, code: str, group_id: int | None) -> tuple[Entry, ...]:
         """Entries targeting the station ``code`` or any group above it, by entry code."""
@@ -101,11 +97,8 @@ class Catalogue:
     def rules(self, group_id: int | None) -> Rules:
         """The rules in force for a group: its own, the unset ones from its ancestors."""
         if group_id not in self._rules:
-            merged: dict[str, Any] = {}
-            for node in self.chain(group_id):
-                for key, value in node.rules.items():
-                    merged.setdefault(key, value)
-            self._rules[group_id] = rules_from_json(merged)
+            self._rules[group_id] = rules_from_json(
+                merge_stored(node.rules for node in self.chain(group_id)))
         return self._rules[group_id]
 
     def programme(self, code: str) -> ProgrammeDef:

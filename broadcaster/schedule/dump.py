@@ -4,6 +4,7 @@ in the key order of docs/schedules.md, Vietnamese kept readable."""
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 import yaml
@@ -51,6 +52,8 @@ _Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping(
     "tag:yaml.org,2002:map", v, flow_style=True))
 _Dumper.add_representer(_FlowList, lambda d, v: d.represent_sequence(
     "tag:yaml.org,2002:seq", v, flow_style=True))
+# safe_dump refuses str subclasses: the vocabulary's enums are written as their plain value.
+_Dumper.add_multi_representer(StrEnum, lambda d, v: d.represent_str(str(v)))
 _Dumper.add_representer(_Quoted, lambda d, v: d.represent_scalar(
     "tag:yaml.org,2002:str", str(v), style='"'))
 

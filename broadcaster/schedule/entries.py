@@ -13,6 +13,7 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 from broadcaster.db import Entry
+from broadcaster.domain.vocabulary import CollisionPolicy
 from broadcaster.schedule.limits import sessions
 from broadcaster.schedule.resolve import (
     Conflict,
@@ -35,7 +36,7 @@ def bulletin_rule(entry: Entry, duration: timedelta, tz: ZoneInfo) -> Rule:
         else entry.created_at.astimezone(tz).replace(tzinfo=None)
     return Rule(id=entry.code, programme=entry.programme or entry.clip_sha256 or "",
                 duration=duration, priority=cast(Priority, entry.priority),
-                policy="after", start_at=earliest, valid_until=entry.valid_until,
+                policy=CollisionPolicy.AFTER, start_at=earliest, valid_until=entry.valid_until,
                 source=entry.target)
 
 
@@ -74,11 +75,11 @@ def place_bulletins(bulletins: Sequence[tuple[Entry, Rule]], resolution: Resolut
     taken: dict[tuple[str, datetime], timedelta] = {}
     runs = [run for run in sessions(resolution.items, tz) if run]
     slot_items = [i for i in resolution.items if i.part == 1 and i.rule_id in slots]
-    for entry, rule in sorted(bulletins, key=lambda b: (b[1].priority != "high", b[0].code)):
+    for entry, rule in sorted(bulletins, key=lambda b: (b[1].priority != Priority.HIGH, b[0].code)):
         earliest = rule.start_at.replace(tzinfo=tz) if rule.start_at else start
         not_before = max(start, earliest)
         at: datetime | None = None
-        if rule.priority == "high":
+        if rule.priority == Priority.HIGH:
             nxt = next((run for run in runs if run[0].start >= not_before), None)
             at = nxt[0].start if nxt else None
             why = "no session left in the window"

@@ -9,22 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from broadcaster.domain.rules import Rules
+from broadcaster.domain.vocabulary import Priority
 from broadcaster.schedule.resolve import ZERO, Item, _clock, _minutes
 
-__all__ = ["Limits", "Violation", "check_limits", "sessions"]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Broadcast rules for loudspeakers; ``None`` means no limit."""
-
-    hours: tuple[time, time] | None = None
-    max_session_minutes: int | None = None
-    max_sessions_per_day: int | None = None
+__all__ = ["Violation", "check_limits", "sessions"]
 
 
 @dataclass(frozen=True)
@@ -46,10 +39,10 @@ def sessions(items: Sequence[Item], tz: ZoneInfo,
     after it is still one session.
     """
     ordered = sorted(items, key=lambda item: item.start)
-    alerts = [(i.start, i.end) for i in ordered if i.priority == "emergency"]
+    alerts = [(i.start, i.end) for i in ordered if i.priority == Priority.EMERGENCY]
     out: list[list[Item]] = []
     for item in ordered:
-        if item.priority == "emergency":
+        if item.priority == Priority.EMERGENCY:
             continue
         if out:
             last = out[-1][-1]
@@ -61,15 +54,16 @@ def sessions(items: Sequence[Item], tz: ZoneInfo,
     return out
 
 
-def check_limits(items: Sequence[Item], limits: Limits, tz: ZoneInfo) -> list[Violation]:
-    """Every broken broadcast rule, in time order; emergency items are exempt."""
+def check_limits(items: Sequence[Item], limits: Rules, tz: ZoneInfo) -> list[Violation]:
+    """Every broken broadcast rule (``None`` is no limit), in time order; emergency items are
+    exempt."""
     found: list[Violation] = []
     if limits.hours is not None:
         opens, closes = limits.hours
         allowed = f"{opens:%H:%M}-{closes:%H:%M}"
         for item in items:
             day = _day(item.start, tz)
-            if item.priority == "emergency" or (
+            if item.priority == Priority.EMERGENCY or (
                     item.start >= datetime.combine(day, opens, tz)
                     and item.end <= datetime.combine(day, closes, tz)):
                 continue
@@ -77,7 +71,7 @@ def check_limits(items: Sequence[Item], limits: Limits, tz: ZoneInfo) -> list[Vi
                 "hours", item.rule_id, item.start,
                 f"entry {item.rule_id!r} plays {_clock(item.start, tz)}-{_clock(item.end, tz)} "
                 f"on {day:%Y-%m-%d}, outside the allowed hours {allowed}"))
-    alerts = [(i.start, i.end) for i in items if i.priority == "emergency"]
+    alerts = [(i.start, i.end) for i in items if i.priority == Priority.EMERGENCY]
     per_day: dict[date, int] = {}
     for session in sessions(items, tz):
         first, day = session[0], _day(session[0].start, tz)

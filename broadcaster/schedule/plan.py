@@ -27,6 +27,8 @@ from sqlalchemy import select
 
 from broadcaster.app import App
 from broadcaster.db import Clip, Entry, Station
+from broadcaster.domain.rules import Rules
+from broadcaster.domain.vocabulary import StationKind
 from broadcaster.errors import InputError
 from broadcaster.media import MediaStore
 from broadcaster.planning.items import PlaylistItem, StationInfo, media_of, station_info
@@ -38,9 +40,8 @@ from broadcaster.schedule.entries import (
     is_bulletin,
     place_bulletins,
 )
-from broadcaster.schedule.limits import Limits, Violation, check_limits
+from broadcaster.schedule.limits import Violation, check_limits
 from broadcaster.schedule.resolve import Conflict, Item, Resolution, Rule, expand, resolve
-from broadcaster.stations import Rules
 
 __all__ = [
     "Planner",
@@ -173,12 +174,11 @@ class Planner:
             resolution = _resolve(entries, built, ZoneInfo(target.timezone), start, end)
             self._resolutions[rkey] = resolution
         violations: tuple[Violation, ...] = ()
-        if target.kind == "loudspeaker":
+        if target.kind == StationKind.LOUDSPEAKER:
             rules = self.catalogue.rules(target.group_id)
             if (rkey, rules) not in self._violations:
-                limits = Limits(rules.hours, rules.max_session_minutes, rules.max_sessions_per_day)
                 self._violations[rkey, rules] = tuple(check_limits(
-                    resolution.items, limits, ZoneInfo(target.timezone)))
+                    resolution.items, rules, ZoneInfo(target.timezone)))
             violations = self._violations[rkey, rules]
         lkey = (rkey, tuple(keys))
         layout = self._layouts.get(lkey)

@@ -49,12 +49,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal, get_args
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
+from broadcaster.domain.vocabulary import (
+    COLLISION_POLICIES,
+    PRIORITIES,
+    PRIORITY_RANK,
+    CollisionPolicy,
+    Priority,
+)
 from broadcaster.errors import InputError
 from broadcaster.schedule.bounds import MAX_PER_DAY, MAX_SCAN
 
@@ -73,11 +80,8 @@ __all__ = [
     "resolve",
 ]
 
-Priority = Literal["normal", "high", "emergency"]
-Policy = Literal["preempt", "after", "drop"]
-PRIORITIES: tuple[Priority, ...] = get_args(Priority)  # lowest first
-POLICIES: tuple[Policy, ...] = get_args(Policy)
-RANK: dict[str, int] = {p: i for i, p in enumerate(PRIORITIES)}
+Policy = CollisionPolicy
+POLICIES = COLLISION_POLICIES
 ANCHOR = date(2001, 1, 1)  # a Monday, the first day of a month and of a year
 ZERO = timedelta(0)
 
@@ -89,8 +93,8 @@ class Rule:
     id: str
     programme: str
     duration: timedelta
-    priority: Priority = "normal"
-    policy: Policy = "after"
+    priority: Priority = Priority.NORMAL
+    policy: Policy = CollisionPolicy.AFTER
     start_time: time | None = None
     start_at: datetime | None = None
     rrule: str | None = None
@@ -186,7 +190,7 @@ def expand(rules: Sequence[Rule], tz: ZoneInfo, window_start: datetime,
 
 
 def _order(occ: Occurrence) -> tuple[datetime, int, str]:
-    return occ.start, -RANK[occ.rule.priority], occ.rule.id
+    return occ.start, -PRIORITY_RANK[occ.rule.priority], occ.rule.id
 
 
 def _utc(moment: datetime, name: str) -> datetime:
@@ -335,7 +339,7 @@ class _Job:
 
     @property
     def rank(self) -> int:
-        return RANK[self.occ.rule.priority]
+        return PRIORITY_RANK[self.occ.rule.priority]
 
     @property
     def remaining(self) -> timedelta:
@@ -347,9 +351,9 @@ class _Job:
 
 
 def _interrupts(new: _Job, playing: _Job) -> bool:
-    if new.occ.rule.priority == "emergency":
+    if new.occ.rule.priority == Priority.EMERGENCY:
         return True
-    return new.rank > playing.rank and new.occ.rule.policy == "preempt"
+    return new.rank > playing.rank and new.occ.rule.policy == CollisionPolicy.PREEMPT
 
 
 def resolve(occurrences: Sequence[Occurrence]) -> Resolution:
@@ -391,7 +395,7 @@ def resolve(occurrences: Sequence[Occurrence]) -> Resolution:
                 heapq.heappush(waiting, playing)
                 playing = None
         if playing is None:
-            if winner is None and due and due[0].occ.rule.priority == "emergency":
+            if winner is None and due and due[0].occ.rule.priority == Priority.EMERGENCY:
                 winner = due[0]
             elif winner is None:
                 best = min(due) if due else None
@@ -403,7 +407,8 @@ def resolve(occurrences: Sequence[Occurrence]) -> Resolution:
         for job in due:
             if job is playing:
                 continue
-            if job.occ.rule.policy == "drop" and job.occ.rule.priority != "emergency":
+            if job.occ.rule.policy == CollisionPolicy.DROP \
+                    and job.occ.rule.priority != Priority.EMERGENCY:
                 events.append(("dropped", t, playing, job, 1))
             else:
                 events.append(("delayed", t, playing, job, 1))
@@ -417,7 +422,7 @@ def resolve(occurrences: Sequence[Occurrence]) -> Resolution:
 
 def _label(job: _Job) -> str:
     priority = job.occ.rule.priority
-    prefix = {"emergency": "emergency ", "high": "high-priority "}.get(priority, "")
+    prefix = {Priority.EMERGENCY: "emergency ", Priority.HIGH: "high-priority "}.get(priority, "")
     return f"{prefix}{job.occ.rule.id!r}"
 
 

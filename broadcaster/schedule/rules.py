@@ -10,35 +10,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from broadcaster.domain.rules import Rules, inherit
+from broadcaster.domain.tree import ancestors
+from broadcaster.domain.vocabulary import Priority, StationKind
 from broadcaster.schedule.spec import EntrySpec, GroupSpec, ScheduleSpec
-from broadcaster.stations import Rules
+
+
+def _chain(code: str | None, groups: dict[str, GroupSpec]) -> Iterator[GroupSpec]:
+    """The group ``code`` and its ancestors, nearest first; a cycle (reported by the file
+    checks) ends the walk."""
+    return ancestors(groups.get(code) if code else None,
+                     lambda g: groups.get(g.parent) if g.parent else None, stop_at_cycle=True)
 
 
 def _effective(code: str | None, groups: dict[str, GroupSpec]) -> Rules:
-    hours, minutes, sessions = None, None, None
-    seen: set[str] = set()
-    while code and code in groups and code not in seen:
-        seen.add(code)
-        group = groups[code]
-        if group.rules:
-            hours = hours or group.rules.hours
-            minutes = minutes if minutes is not None else group.rules.max_session_minutes
-            sessions = sessions if sessions is not None else group.rules.max_sessions_per_day
-        code = group.parent
-    return Rules(hours, minutes, sessions)
+    return inherit(group.rules for group in _chain(code, groups))
 
 
 def _reached(entry: EntrySpec, spec: ScheduleSpec, groups: dict[str, GroupSpec]
              ) -> Iterator[tuple[str, Rules]]:
     """(station code, rules in force) for every loudspeaker station the entry reaches."""
     for station in spec.stations:
-        if station.kind != "loudspeaker":
+        if station.kind != StationKind.LOUDSPEAKER:
             continue
-        chain: list[str] = []
-        code = station.group
-        while code and code in groups and code not in chain:
-            chain.append(code)
-            code = groups[code].parent
+        chain = [group.code for group in _chain(station.group, groups)]
         if entry.target == station.code or entry.target in chain:
             yield station.code, _effective(station.group, groups)
 
@@ -48,7 +43,7 @@ def rule_problems(spec: ScheduleSpec) -> list[tuple[EntrySpec, str, str]]:
     groups = {g.code: g for g in spec.groups}
     problems: list[tuple[EntrySpec, str, str]] = []
     for entry in spec.entries:
-        if entry.priority == "emergency":
+        if entry.priority == Priority.EMERGENCY:
             continue
         start = entry.start_time or (entry.start_at.time() if entry.start_at else None)
         reported: set[str] = set()

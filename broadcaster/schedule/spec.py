@@ -13,9 +13,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Literal, get_args
 
-from broadcaster.stations import DEFAULT_TIMEZONE, Rules
+from broadcaster.domain.rules import Rules
+from broadcaster.domain.vocabulary import (
+    COLLISION_POLICIES,
+    GROUP_KINDS,
+    ITEM_KINDS,
+    PRIORITIES,
+    STATION_KINDS,
+    CollisionPolicy,
+    GroupKind,
+    ItemKind,
+    Priority,
+    StationKind,
+)
+from broadcaster.localtime import DEFAULT_TIMEZONE
 
 __all__ = [
     "COLLISION_POLICIES",
@@ -42,18 +54,6 @@ __all__ = [
     "format_duration",
     "parse_duration",
 ]
-
-GroupKind = Literal["province", "commune", "ward", "special", "cluster", "area"]
-StationKind = Literal["loudspeaker", "radio", "tv"]
-ItemKind = Literal["jingle", "ident", "document", "text", "file", "silence", "relay"]
-Priority = Literal["normal", "high", "emergency"]
-CollisionPolicy = Literal["preempt", "after", "drop"]
-
-GROUP_KINDS: tuple[GroupKind, ...] = get_args(GroupKind)
-STATION_KINDS: tuple[StationKind, ...] = get_args(StationKind)
-ITEM_KINDS: tuple[ItemKind, ...] = get_args(ItemKind)
-PRIORITIES: tuple[Priority, ...] = get_args(Priority)
-COLLISION_POLICIES: tuple[CollisionPolicy, ...] = get_args(CollisionPolicy)
 
 DEFAULT_GAP_MS = 300
 DEFAULT_FADE_MS = 30
@@ -111,7 +111,7 @@ class StationSpec:
 
     code: str
     name: str
-    kind: StationKind = "loudspeaker"
+    kind: StationKind = StationKind.LOUDSPEAKER
     group: str | None = None
     profile: str = "loudspeaker"
     timezone: str = DEFAULT_TIMEZONE
@@ -165,8 +165,8 @@ class EntrySpec:
     valid_from: date | None = None
     valid_until: date | None = None
     exdates: tuple[date, ...] = ()
-    priority: Priority = "normal"
-    on_collision: CollisionPolicy = "after"
+    priority: Priority = Priority.NORMAL
+    on_collision: CollisionPolicy = CollisionPolicy.AFTER
     slot_minutes: int | None = None
     loc: Location = field(default=NOWHERE, compare=False, kw_only=True)
 

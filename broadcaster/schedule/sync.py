@@ -23,6 +23,7 @@ from broadcaster.codes import check_code
 from broadcaster.db import Alias as AliasRow
 from broadcaster.db import Document, Entry, Group, Programme, Station, utcnow
 from broadcaster.db.models import User
+from broadcaster.domain.vocabulary import Priority
 from broadcaster.errors import InputError, NotFound
 from broadcaster.origins import Origin, check_change, check_removal, label
 from broadcaster.programme import ItemDef, ProgrammeDef, get_programme, save_programme
@@ -344,7 +345,7 @@ def save_entry(session: Session, spec: EntrySpec, *, origin: str) -> str:
                 from None
     elif spec.start_time is not None:
         raise InputError(f"entry {spec.id}: a one-off entry needs --start YYYY-MM-DDTHH:MM")
-    elif spec.start_at is None and spec.priority == "emergency":
+    elif spec.start_at is None and spec.priority == Priority.EMERGENCY:
         raise InputError(f"entry {spec.id}: an emergency needs --start")
     fields = _entry_fields(spec) | {"target": target}
     row = session.scalar(select(Entry).where(Entry.code == spec.id))

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from broadcaster.domain.rules import Rules as Limits
 from broadcaster.errors import InputError
-from broadcaster.schedule.limits import Limits, check_limits, sessions
+from broadcaster.schedule.limits import check_limits, sessions
 from broadcaster.schedule.resolve import (
     Conflict,
     Item,

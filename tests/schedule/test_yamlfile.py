@@ -12,6 +12,13 @@ import pytest
 from dateutil.rrule import rrulestr
 
 from broadcaster import stations
+from broadcaster.domain.vocabulary import (
+    CollisionPolicy,
+    GroupKind,
+    ItemKind,
+    Priority,
+    StationKind,
+)
 from broadcaster.errors import InputError
 from broadcaster.schedule import (
     GROUP_KINDS,
@@ -135,7 +142,7 @@ def test_example_programmes_and_weekly_pattern(example: ScheduleSpec) -> None:
     assert [i.kind for i in morning.items][:4] == ["jingle", "ident", "text", "relay"]
     relay = next(i for i in morning.items if i.kind == "relay")
     assert relay.duration == timedelta(minutes=30) and relay.fallback
-    assert any(i == ItemSpec("document", "nghi-quyet-tom-tat")
+    assert any(i == ItemSpec(ItemKind.DOCUMENT, "nghi-quyet-tom-tat")
                for p in example.programmes for i in p.items)
     jingles = {i.value for p in example.programmes for i in p.items if i.kind == "jingle"}
     assert jingles == {"mo-dau", "ket-thuc", "bao-dong"}
@@ -176,30 +183,30 @@ def test_example_round_trips(example: ScheduleSpec, tmp_path: Path) -> None:
 def test_round_trip_of_every_field(tmp_path: Path) -> None:
     spec = ScheduleSpec(
         ProvinceSpec("BS", "Tỉnh Bình Sơn"),
-        (GroupSpec("BS", "Tỉnh Bình Sơn", "province", rules=Rules((time(5), time(23, 59)))),
-         GroupSpec("BS-A", "Xã A: bờ biển", "commune", "BS", Rules(None, 45, None),
+        (GroupSpec("BS", "Tỉnh Bình Sơn", GroupKind.PROVINCE, rules=Rules((time(5), time(23, 59)))),
+         GroupSpec("BS-A", "Xã A: bờ biển", GroupKind.COMMUNE, "BS", Rules(None, 45, None),
                    (Alias("BS-OLD", "Xã A (huyện cũ)"), Alias("BS-OLD2", ""))),
-         GroupSpec("BS-A-C1", "Cụm loa 1", "cluster", "BS-A", Rules())),
-        (StationSpec("A-01", "Đài A", "loudspeaker", "BS-A-C1"),
-         StationSpec("TV", "Truyền hình", "tv", "BS", "radio", "Asia/Bangkok",
+         GroupSpec("BS-A-C1", "Cụm loa 1", GroupKind.CLUSTER, "BS-A", Rules())),
+        (StationSpec("A-01", "Đài A", StationKind.LOUDSPEAKER, "BS-A-C1"),
+         StationSpec("TV", "Truyền hình", StationKind.TV, "BS", "radio", "Asia/Bangkok",
                      (Alias("TV-OLD", "Kênh cũ"),)),
-         StationSpec("LOOSE", "Không nhóm", "radio", None, "radio")),
+         StationSpec("LOOSE", "Không nhóm", StationKind.RADIO, None, "radio")),
         (ProgrammeSpec("p", "Chương trình: thử", (
-            ItemSpec("jingle", "mo-dau"),
-            ItemSpec("ident", "Đây là {name} ({code})"),
-            ItemSpec("document", "nghi-quyet-tom-tat"),
-            ItemSpec("text", "Dòng một.\nDòng hai: có dấu hai chấm, # và 'nháy'."),
-            ItemSpec("file", "audio/recorded/phong su.mp3"),
-            ItemSpec("silence", "", timedelta(seconds=1.5)),
-            ItemSpec("relay", "https://x.example.vn/live?a=1", timedelta(hours=1, minutes=5)),
-            ItemSpec("relay", "http://x.example.vn/", timedelta(minutes=30), "audio/a.mp3"),
+            ItemSpec(ItemKind.JINGLE, "mo-dau"),
+            ItemSpec(ItemKind.IDENT, "Đây là {name} ({code})"),
+            ItemSpec(ItemKind.DOCUMENT, "nghi-quyet-tom-tat"),
+            ItemSpec(ItemKind.TEXT, "Dòng một.\nDòng hai: có dấu hai chấm, # và 'nháy'."),
+            ItemSpec(ItemKind.FILE, "audio/recorded/phong su.mp3"),
+            ItemSpec(ItemKind.SILENCE, "", timedelta(seconds=1.5)),
+            ItemSpec(ItemKind.RELAY, "https://x.example.vn/live?a=1", timedelta(hours=1, minutes=5)),
+            ItemSpec(ItemKind.RELAY, "http://x.example.vn/", timedelta(minutes=30), "audio/a.mp3"),
         ), gap_ms=0, fade_ms=120),),
         (EntrySpec("e1", "p", None, "BS", time(17, 30), None, "FREQ=WEEKLY;BYDAY=MO,TH",
                    date(2025, 1, 1), date(2025, 12, 31), (date(2025, 9, 1), date(2025, 9, 4)),
-                   "high", "preempt", 30),
+                   Priority.HIGH, CollisionPolicy.PREEMPT, 30),
          EntrySpec("e2", None, "a" * 64, "A-01", None, datetime(2025, 9, 2, 7, 0, 30)),
          EntrySpec("e3", "p", None, "TV", time(0, 0), None, "FREQ=DAILY", None, date(2026, 1, 1),
-                   priority="emergency", on_collision="drop")),
+                   priority=Priority.EMERGENCY, on_collision=CollisionPolicy.DROP)),
     )
     path = tmp_path / "all.yaml"
     path.write_text(dump_schedule(spec), encoding="utf-8")
@@ -255,7 +262,7 @@ def test_former_codes_resolve_to_current_ones(tmp_path: Path, base: Path) -> Non
 
 def test_defaults(tmp_path: Path, base: Path) -> None:
     spec = load_schedule([base])
-    assert spec.stations[0] == StationSpec("A-01", "Đài truyền thanh xã A", "loudspeaker", "BS-A",
+    assert spec.stations[0] == StationSpec("A-01", "Đài truyền thanh xã A", StationKind.LOUDSPEAKER, "BS-A",
                                            "loudspeaker", "Asia/Ho_Chi_Minh")
     assert (spec.programmes[0].gap_ms, spec.programmes[0].fade_ms) == (300, 30)
     case = tmp_path / "radio.yaml"
@@ -281,8 +288,8 @@ def test_locations_do_not_count_in_equality() -> None:
 
 
 def test_merged_keeps_order_and_first_header() -> None:
-    one = ScheduleSpec(ProvinceSpec("BS", "Bình Sơn"), groups=(GroupSpec("BS", "B", "province"),))
-    two = ScheduleSpec(ProvinceSpec("XX", "Khác"), groups=(GroupSpec("X", "X", "commune"),))
+    one = ScheduleSpec(ProvinceSpec("BS", "Bình Sơn"), groups=(GroupSpec("BS", "B", GroupKind.PROVINCE),))
+    two = ScheduleSpec(ProvinceSpec("XX", "Khác"), groups=(GroupSpec("X", "X", GroupKind.COMMUNE),))
     merged = one.merged(two)
     assert merged.province == one.province
     assert [g.code for g in merged.groups] == ["BS", "X"]

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from broadcaster.domain.vocabulary import PRIORITIES
 from broadcaster.errors import InputError
-from broadcaster.localtime import PRIORITIES
 from broadcaster.planning.items import PlaylistItem, StationInfo
 
 DIGEST_FORMAT = "broadcaster-playlist/1"

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from broadcaster import xmltv_ids
+from broadcaster.domain.labels import titles
+from broadcaster.domain.vocabulary import Priority
 from broadcaster.errors import InputError
 from broadcaster.planning.items import PlaylistItem, StationInfo
 from broadcaster.publish.formats._core import (
@@ -27,7 +29,7 @@ from broadcaster.publish.formats._core import (
     zone_of,
 )
 
-PRIORITY_LABELS_VI = {"normal": "Thông thường", "high": "Ưu tiên", "emergency": "Khẩn cấp"}
+PRIORITY_LABELS_VI = titles(Priority)   # the one Vietnamese table: domain/labels.py
 XMLTV_DTD_NAME = "xmltv.dtd"
 XMLTV_TIME = "%Y%m%d%H%M%S %z"
 

@@ -14,13 +14,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from broadcaster.app import App
+from broadcaster.domain.labels import shorts
+from broadcaster.domain.vocabulary import ConflictKind
 from broadcaster.errors import BroadcasterError
 from broadcaster.schedule.catalogue import load_targets
 from broadcaster.schedule.plan import Planner, StationPlan
 
 MAX_STATIONS = 50
-KIND_NAMES = {"preempted": "bị ngắt", "resumed": "phát tiếp", "delayed": "phát muộn",
-              "dropped": "bị bỏ"}
+KIND_NAMES = shorts(ConflictKind)
 SlotKey = tuple[str, datetime]   # (entry code, scheduled local wall-clock time)
 
 

@@ -29,6 +29,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from broadcaster.app import App
 from broadcaster.audit import log_event
+from broadcaster.domain.labels import shorts
+from broadcaster.domain.vocabulary import Role
 from broadcaster.errors import InputError, NotFound
 from broadcaster.localtime import EARLIEST, LATEST, LOCAL
 from broadcaster.users import Operator, get_operator
@@ -39,7 +41,7 @@ MAX_AGE_S = 12 * 3600
 SECRET_FILE = "ui-secret"
 T = TypeVar("T")
 
-ROLE_NAMES = {"admin": "quản trị", "editor": "biên tập", "viewer": "chỉ xem"}
+ROLE_NAMES = shorts(Role)
 REFUSED_ACTION = "bị từ chối"   # the audit log's action for a refused change
 ID_MAX = 2**31 - 1   # ids and numbers are INTEGER columns
 # A row id or a number in a page's path: anything else is answered 422 before the page runs.

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from broadcaster.codes import CodeError
-from broadcaster.db.models import Origin
 from broadcaster.documents import list_documents
+from broadcaster.domain.vocabulary import Origin
 from broadcaster.errors import BroadcasterError
 from broadcaster.users import Operator, editable_owners, may_edit_readings
 from broadcaster.web.ui import _speech

@@ -19,10 +19,11 @@ from broadcaster.announce import (
     AnnouncementRequest,
     announce,
 )
-from broadcaster.announce import PRIORITIES as ANNOUNCE_PRIORITIES
 from broadcaster.audit import recent
 from broadcaster.coverage import coverage, parse_period
 from broadcaster.db.models import StationStatus, utcnow
+from broadcaster.domain.labels import shorts
+from broadcaster.domain.vocabulary import PRIORITIES, Priority, StationState
 from broadcaster.errors import BroadcasterError, InputError
 from broadcaster.localtime import LOCAL
 from broadcaster.publish.publication import (
@@ -38,8 +39,8 @@ from broadcaster.stations import list_groups, list_stations
 from broadcaster.users import Operator, targets
 from broadcaster.web.ui._core import UI, Forbidden, Id, form_int, form_time
 
-STATUS_NAMES = {"online": "trực tuyến", "offline": "mất kết nối", "never": "chưa báo về"}
-ANNOUNCE_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
+STATUS_NAMES = shorts(StationState)
+ANNOUNCE_NAMES = shorts(Priority)
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def routes(router: APIRouter, ui: UI) -> None:
             return ui.page(request, "announce.html", user, form=values, names=ANNOUNCE_NAMES,
                            targets=targets, confirm=True)
         try:
-            if values["priority"] not in ANNOUNCE_PRIORITIES:
+            if values["priority"] not in PRIORITIES:
                 raise InputError(f"mức ưu tiên {values['priority']!r} không hợp lệ")
             at = form_time(values["at"], "thời điểm phát") if values["at"] else None
             req = AnnouncementRequest(

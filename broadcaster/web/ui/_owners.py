@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from broadcaster.codes import CodeError
-from broadcaster.db.models import Origin
+from broadcaster.domain.labels import shorts
+from broadcaster.domain.vocabulary import Origin
 from broadcaster.origins import OriginConflict, may_change
 from broadcaster.web.ui._core import Refused
 
 WHAT = {"entry": "mục lịch", "programme": "chương trình", "station": "đài", "group": "nhóm",
         "user": "tài khoản", "document": "văn bản", "former": "mã cũ"}
-ORIGIN_NAMES = {Origin.FILE.value: "tệp lịch", Origin.CLI.value: "dòng lệnh",
-                Origin.UI.value: "giao diện web", Origin.ANNOUNCE.value: "thông báo"}
+ORIGIN_NAMES = shorts(Origin)
 
 
 def owner_text(owner_group: str | None) -> str:

@@ -23,12 +23,13 @@ from broadcaster.app import App
 from broadcaster.audit import record
 from broadcaster.codes import CodeError, check_code
 from broadcaster.db import transaction
-from broadcaster.db.models import Clip, Origin, Programme, Station
+from broadcaster.db.models import Clip, Programme, Station
 from broadcaster.documents import list_documents
+from broadcaster.domain.labels import shorts
+from broadcaster.domain.vocabulary import ItemKind, Origin
 from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.origins import OriginConflict
 from broadcaster.programme import (
-    ITEM_KINDS,
     ItemDef,
     ProgrammeDef,
     asset_names,
@@ -43,10 +44,8 @@ from broadcaster.web.ui._owners import access, code_refused, origin_refused, own
 LISTEN_PROFILE = "loudspeaker"
 BLANK_ROWS = 4
 MAX_TITLE = 300   # programmes.title is String(300)
-_NAMES = {"jingle": "nhạc hiệu / tín hiệu", "document": "văn bản", "text": "lời đọc",
-              "ident": "giới thiệu đài", "silence": "khoảng lặng (vd. 2s)",
-              "file": "tệp ghi âm", "relay": "tiếp sóng (URL|30m|tệp dự phòng)"}
-KIND_NAMES = {kind: _NAMES.get(kind, kind) for kind in ITEM_KINDS}  # every kind
+_HINTS: dict[str, str] = {ItemKind.SILENCE: " (vd. 2s)", ItemKind.RELAY: " (URL|30m|tệp dự phòng)"}
+KIND_NAMES = {kind: name + _HINTS.get(kind, "") for kind, name in shorts(ItemKind).items()}
 SAVED = {"added": "Đã thêm", "changed": "Đã sửa", "unchanged": "Không đổi"}
 
 

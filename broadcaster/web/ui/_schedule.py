@@ -18,15 +18,16 @@ from broadcaster.db.models import (
     Document,
     DocumentRevision,
     Entry,
-    Origin,
     Programme,
     utcnow,
 )
 from broadcaster.documents import list_documents
+from broadcaster.domain.labels import shorts
+from broadcaster.domain.vocabulary import PRIORITIES, Origin, Priority
 from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.localtime import EARLIEST, LATEST, LOCAL
 from broadcaster.origins import OriginConflict, may_remove
-from broadcaster.schedule.spec import PRIORITIES, EntrySpec
+from broadcaster.schedule.spec import EntrySpec
 from broadcaster.schedule.sync import remove_entry, save_entry
 from broadcaster.users import Operator, may_edit_entry, may_edit_target, targets
 from broadcaster.web.ui import _speech
@@ -35,7 +36,7 @@ from broadcaster.web.ui._conflicts import KIND_NAMES, plan_week
 from broadcaster.web.ui._core import UI, Forbidden, Refused, form_int, form_time
 from broadcaster.web.ui._owners import ORIGIN_NAMES, code_refused, origin_refused
 
-PRIORITY_NAMES = {"normal": "thường", "high": "ưu tiên", "emergency": "khẩn cấp"}
+PRIORITY_NAMES = shorts(Priority)
 
 
 def _targets(ui: UI, user: Operator) -> dict[str, Any]:
@@ -96,14 +97,14 @@ def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
             return EntrySpec(code, programme, clip, target, start_time=at,
                              rrule=f"FREQ=WEEKLY;BYDAY={','.join(days)}",
                              valid_from=utcnow().astimezone(LOCAL).date(),
-                             priority=priority)
+                             priority=Priority(priority))
     except ValueError:
         raise InputError("thời gian không hợp lệ: chọn ngày giờ, hoặc giờ và các thứ "
                          "trong tuần") from None
     when = form_time(form.get("start_at", ""), "thời gian")
     return EntrySpec(code, programme, clip, target,
                      start_at=when.replace(second=0, microsecond=0, tzinfo=None),
-                     priority=priority)
+                     priority=Priority(priority))
 
 
 def routes(router: APIRouter, ui: UI) -> None:
