@@ -304,9 +304,10 @@ class Builder:
             flush()
             fallback = None
             if item.fallback:
-                key = _build_key(programme, [ItemDef(ItemKind.FILE, item.fallback)], profile, "",
-                                 len(parts), self.recordings_dir)
-                fallback = self._assemble(key, [ItemDef(ItemKind.FILE, item.fallback)], "", profile,
+                recorded = fallback_item(item.fallback)
+                key = _build_key(programme, [recorded], profile, "", len(parts),
+                                 self.recordings_dir)
+                fallback = self._assemble(key, [recorded], "", profile,
                                           chain, 0, programme.fade_ms,
                                           {"programme": programme.code, "fallback": True})
             parts.append(Part("relay", item.duration_ms or 0, url=item.value, fallback=fallback))
@@ -327,6 +328,15 @@ def _build_key(programme: ProgrammeDef, items: Sequence[ItemDef], profile: Profi
                "index": index, "version": BUILD_VERSION}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
                           ).hexdigest()
+
+
+def fallback_item(text: str) -> ItemDef:
+    """A relay's fallback as an item: ``jingle:NAME`` plays a shipped jingle or tone (no
+    recording needed), anything else is a recorded file."""
+    kind, sep, name = text.partition(":")
+    if sep and kind == ItemKind.JINGLE and name:
+        return ItemDef(ItemKind.JINGLE, name)
+    return ItemDef(ItemKind.FILE, text)
 
 
 def parse_item(text: str) -> ItemDef:

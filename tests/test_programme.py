@@ -98,6 +98,18 @@ def test_relay_splits_the_programme_and_carries_a_fallback(studio) -> None:  # t
     assert built.duration.total_seconds() == pytest.approx(2.0 + 1800 + 1.0, abs=0.1)
 
 
+def test_a_relay_may_fall_back_to_a_shipped_jingle(studio) -> None:  # type: ignore[no-untyped-def]
+    """``fallback: "jingle:NAME"`` needs no recording (the example province uses it)."""
+    app, _ = studio
+    defn = ProgrammeDef("tiep-song", "Tiếp sóng", (
+        ItemDef(ItemKind.RELAY, "http://127.0.0.1:9/vov1.mp3", 60_000, "jingle:mo-dau"),))
+    relay = app.builder.build(defn, app.config.get_profile()).parts[0]
+    assert relay.kind == "relay" and relay.fallback is not None
+    jingle = ProgrammeDef("mo", "Mở đầu", (ItemDef(ItemKind.JINGLE, "mo-dau"),))
+    alone = app.builder.build(jingle, app.config.get_profile()).parts[0].clip
+    assert alone is not None and relay.fallback.duration_ms == alone.duration_ms
+
+
 def test_ident_is_spoken_per_station(studio) -> None:  # type: ignore[no-untyped-def]
     app, _ = studio
     defn = ProgrammeDef("ident", "Ident", (ItemDef(ItemKind.IDENT, "Đây là Đài truyền thanh {name}"),

@@ -8,11 +8,9 @@ import click
 
 from broadcaster.cli import Context, main, pass_ctx
 from broadcaster.cli.speech import EXAMPLE, _report, resolve_input, speak
-from broadcaster.config import Config
 from broadcaster.db import transaction
 from broadcaster.documents import add_document, read_document
 from broadcaster.fsutil import atomic_copy, atomic_write_bytes, shipped_path
-from broadcaster.programme import find_asset
 from broadcaster.publish.publication import publish
 from broadcaster.schedule import load_schedule
 from broadcaster.schedule.sync import apply_spec
@@ -22,9 +20,6 @@ from broadcaster.stations import get_station, rotate_token
 # keeps the two identical), so the demo runs from an install without the repository.
 PROVINCE = ("demo", "binh-son.yaml")
 DEMO_STATION = "XUANLOC-01"
-# The recorded files the example province names (a relay's fallback), made from the shipped
-# jingles: copied into the recordings folder when missing, so the demo needs no checkout.
-DEMO_RECORDINGS = {"audio/jingles/ket-thuc.wav": "ket-thuc"}
 
 
 @main.command("demo", short_help="Set up the example province offline, ready to serve.")
@@ -44,7 +39,6 @@ def demo_cmd(ctx: Context, engine: str, speak_only: bool) -> None:
     _report(result, out.resolve(), as_json=False)
     if speak_only:
         return
-    place_recordings(ctx.config)
     app = ctx.app
     with transaction(app.sessions) as session:
         add_document(session, read_document(example, ctx.config.max_document_bytes))
@@ -63,11 +57,3 @@ def demo_cmd(ctx: Context, engine: str, speak_only: bool) -> None:
                f"\nstation {DEMO_STATION}'s token is in {token_file}. Once the service runs:\n"
                f"  curl -i -H \"Authorization: Bearer $(cat {token_file})\" {playlist}.json\n"
                f"  mpv \"{playlist}.m3u8?token=$(cat {token_file})\"")
-
-
-def place_recordings(config: Config) -> None:
-    """Copy the example's recordings (``DEMO_RECORDINGS``) into the recordings folder."""
-    for relative, asset in DEMO_RECORDINGS.items():
-        target = config.recordings_base / relative
-        if not target.is_file():
-            atomic_copy(find_asset(config.assets_dir, asset), target)

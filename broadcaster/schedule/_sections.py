@@ -64,6 +64,8 @@ RELAY_SCHEMES = ("http", "https", "rtsp", "rtmp")
 ID_RE = ENTRY_ID.pattern
 NAME_RE = re.compile(r"^\w[\w.-]*\Z")  # an asset name under audio/, a profile
 PATH_RE = re.compile(r"^\w[\w .-]*(?:/\w[\w .-]*)*\Z")  # a relative file path, no '..'
+# A relay's fallback: a recorded file, or a shipped jingle or tone (``jingle:ket-thuc``).
+FALLBACK_RE = re.compile(PATH_RE.pattern + r"|^jingle:\w[\w.-]*\Z")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
 DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -211,8 +213,8 @@ class SectionReader(NodeReader):
                     self.problem(relay["url"], f"{sub}.url", f"{url!r} is not a stream URL "
                                  f"({', '.join(RELAY_SCHEMES)})")
             span = self.duration(relay.get("duration"), f"{sub}.duration")
-            fallback = self.matching(relay.get("fallback"), f"{sub}.fallback", PATH_RE,
-                                     "a relative file path (no '..')")
+            fallback = self.matching(relay.get("fallback"), f"{sub}.fallback", FALLBACK_RE,
+                                     "a relative file path (no '..') or jingle:NAME")
             return ItemSpec(kind, url or "", span, fallback, loc=loc)
         checks = {"jingle": (NAME_RE, "an asset name under audio/, such as mo-dau"),
                   "document": (DOCUMENT_KEY.pattern, "a document key, such as "

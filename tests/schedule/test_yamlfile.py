@@ -783,6 +783,14 @@ CASES = [
         programmes:
           - code: q
             title: Q
+            items:
+              - relay: {url: "http://x.vn/live", duration: 1m, fallback: "jingle:../x"}
+        """, (5, 66, "programmes[0].items[0].relay.fallback",
+              "is not a relative file path (no '..') or jingle:NAME"), id="fallback-outside"),
+    pytest.param("""\
+        programmes:
+          - code: q
+            title: Q
             items: []
         """, (4, 12, "programmes[0].items", "at least one item"), id="no-items"),
     pytest.param("""\
