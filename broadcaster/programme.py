@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from broadcaster.codes import check_code
 from broadcaster.config import Profile
 from broadcaster.db import Clip, Document, Programme, transaction, utcnow
+from broadcaster.domain.durations import parse_duration as parse
 from broadcaster.domain.vocabulary import ITEM_KINDS, ItemKind
 from broadcaster.errors import InputError, NotFound
 from broadcaster.media import Ffmpeg, MediaStore, measure, normalise
@@ -408,8 +409,6 @@ MAX_ITEM_MS = 24 * 3600 * 1000   # a silence or a relay lasts at most a day
 
 def parse_duration(value: str | int | float) -> int:
     """``"90s"``, ``"2m"``, ``"1m30s"``, ``"1h"`` or seconds -> milliseconds."""
-    from broadcaster.schedule.spec import parse_duration as parse
-
     try:
         milliseconds = round(parse(str(value)).total_seconds() * 1000)
     except (ValueError, OverflowError):
