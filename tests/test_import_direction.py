@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "broadcaster"
 STAGES: tuple[tuple[str, ...], ...] = (
     ("", "errors", "fsutil", "localtime", "codes", "logs", "crash_points", "xmltv_ids",
      "yamlbounds", "inputfiles", "local_service", "settings", "domain"),
-    ("config", "db", "origins", "media"),
+    ("config", "db", "origins", "media", "parts"),
     ("text", "documents"),
     ("speech",),
     ("programme",),
@@ -41,7 +41,6 @@ AGENT = "agent"
 KNOWN_UP = {
     ("schedule.plan", "app"),
     ("publish.publication", "app"),
-    ("publish.folders", "app"),
     ("publish.prune", "app"),
     ("announce", "app"),
     ("announce_recovery", "app"),

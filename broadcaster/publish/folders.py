@@ -35,9 +35,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from broadcaster.app import App
 from broadcaster.errors import DiskFull
 from broadcaster.fsutil import fsync_dir, public_mode
+from broadcaster.parts import Parts
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,13 @@ STALE = re.compile(r"\.\d{6}\..+|\.current\..+")
 _held = threading.local()  # lock files this thread holds, for re-entry
 
 
-def root(app: App) -> Path:
+def root(app: Parts) -> Path:
     """The publications folder."""
     return app.config.home / "publications"
 
 
 @contextmanager
-def publish_lock(app: App) -> Iterator[None]:
+def publish_lock(app: Parts) -> Iterator[None]:
     """Hold the right to publish, waiting for it if another publisher has it.
 
     Two locks, taken in this order: an exclusive ``flock`` on HOME/publications/.lock
@@ -89,7 +89,7 @@ def publish_lock(app: App) -> Iterator[None]:
 
 
 @contextmanager
-def _database_lock(app: App) -> Iterator[None]:
+def _database_lock(app: Parts) -> Iterator[None]:
     if app.engine.dialect.name != "postgresql":
         yield
         return
@@ -105,7 +105,7 @@ def _database_lock(app: App) -> Iterator[None]:
                             exc.orig)
 
 
-def clean_stale(app: App) -> int:
+def clean_stale(app: Parts) -> int:
     """Remove what a publisher killed midway left in HOME/publications; how many paths.
 
     That is unfinished folders (``.000012.k3j9x2``: written aside, never renamed in) and
