@@ -47,10 +47,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from broadcaster import xmltv_ids
-from broadcaster.app import App
 from broadcaster.db import Publication, transaction, utcnow
 from broadcaster.errors import BroadcasterError, NotFound
 from broadcaster.media import MediaStore
+from broadcaster.parts import Parts
 from broadcaster.publish.folders import (
     clean_stale,
     disk_full,
@@ -61,7 +61,7 @@ from broadcaster.publish.folders import (
     write_folder,
 )
 from broadcaster.publish.formats import FORMATS, FormatInput, Playlist, xmltv_dtd
-from broadcaster.schedule.plan import CheckedStore, StationPlan, plan_all
+from broadcaster.schedule.plan import CheckedStore, PlanningParts, StationPlan, plan_all
 
 __all__ = [
     "CHANNEL_KINDS",
@@ -107,13 +107,13 @@ class StationChange:
     removed: tuple[str, ...] = ()
 
 
-def current_number(app: App) -> int | None:
+def current_number(app: Parts) -> int | None:
     """The number of the publication in force, if any."""
     link = root(app) / "current"
     return int(os.readlink(link)) if link.is_symlink() else None
 
 
-def _folder(app: App, number: int) -> Path:
+def _folder(app: Parts, number: int) -> Path:
     return root(app) / f"{number:06d}"
 
 
@@ -123,7 +123,7 @@ def read_index(folder: Path) -> dict[str, Any]:
     return index
 
 
-def _index(app: App, number: int) -> dict[str, Any]:
+def _index(app: Parts, number: int) -> dict[str, Any]:
     return read_index(_folder(app, number))
 
 
@@ -172,7 +172,7 @@ def linked_publications(folder: Path) -> set[int]:
 
 
 def _carry(source: int, code: str, entry: Mapping[str, Any],
-           links: dict[str, str | Path], app: App) -> dict[str, Any]:
+           links: dict[str, str | Path], app: Parts) -> dict[str, Any]:
     """Station ``code`` carried over from publication ``source``: its index entry, pointing
     at the publication holding its playlist files; its channel files (radio, TV) are
     hard-linked into ``links``."""
@@ -234,7 +234,7 @@ def _station_files(plan: StationPlan, playlist: Playlist, digest: str, number: i
             for fmt in FORMATS.values() if fmt.scope == "station" or channel}
 
 
-def channel_ids(app: App, plans: Sequence[StationPlan],
+def channel_ids(app: Parts, plans: Sequence[StationPlan],
                 carried: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """The XMLTV id of every channel (radio, TV) planned or ``carried`` over (index entries
     with a channel file), from the ``xmltv_domain`` and ``xmltv_ids`` settings; two channels
@@ -248,14 +248,14 @@ def channel_ids(app: App, plans: Sequence[StationPlan],
         raise PublishError(f"{exc}; nothing was published") from None
 
 
-def _next_number(app: App) -> int:
+def _next_number(app: Parts) -> int:
     with app.sessions() as session:
         last = session.scalar(select(func.max(Publication.number))) or 0
     on_disk = [int(p.name) for p in root(app).glob("[0-9]" * 6)] if root(app).exists() else []
     return max([last, *on_disk]) + 1
 
 
-def current_digests(app: App) -> dict[str, dict[str, Any]]:
+def current_digests(app: Parts) -> dict[str, dict[str, Any]]:
     """Per station: digest and item ids of the publication in force."""
     number = current_number(app)
     return dict(_index(app, number)["stations"]) if number is not None else {}
@@ -279,7 +279,7 @@ def _changes(before: Mapping[str, Mapping[str, Any]], plans: Sequence[StationPla
     return changes
 
 
-def diff(app: App, plans: Sequence[StationPlan]) -> list[StationChange]:
+def diff(app: Parts, plans: Sequence[StationPlan]) -> list[StationChange]:
     """What would change for whom, against the publication in force."""
     before = current_digests(app)
     digests = [p.digest(plan.station) for p, plan in zip(_playlists(plans), plans, strict=True)]
@@ -288,7 +288,7 @@ def diff(app: App, plans: Sequence[StationPlan]) -> list[StationChange]:
         StationChange(code, "removed") for code in sorted(set(before) - planned)]
 
 
-def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT_WINDOW,
+def publish(app: PlanningParts, start: datetime | None = None, window: timedelta = DEFAULT_WINDOW,
             note: str = "", now: datetime | None = None,
             codes: Collection[str] | None = None, if_changed: bool = False
             ) -> tuple[int, list[StationChange]]:
@@ -359,7 +359,7 @@ def publish(app: App, start: datetime | None = None, window: timedelta = DEFAULT
     return number, changes
 
 
-def rollback(app: App, number: int, now: datetime | None = None) -> int:
+def rollback(app: Parts, number: int, now: datetime | None = None) -> int:
     """Publish again exactly what publication ``number`` held, as the next number."""
     source = _folder(app, number)
     if not (source / "index.json").is_file():
@@ -390,7 +390,7 @@ def rollback(app: App, number: int, now: datetime | None = None) -> int:
 
 
 @contextmanager
-def _disk_full_named(app: App) -> Iterator[None]:
+def _disk_full_named(app: Parts) -> Iterator[None]:
     """A full disk met while publishing becomes one :class:`DiskFull` naming the folder and
     saying what stays in force."""
     in_force = current_number(app)
@@ -409,7 +409,7 @@ def _disk_full_named(app: App) -> Iterator[None]:
 
 
 @contextmanager
-def _undone_on_failure(app: App, number: int) -> Iterator[None]:
+def _undone_on_failure(app: Parts, number: int) -> Iterator[None]:
     """Publication ``number``, renamed in, is taken away again if its row or ``current``
     cannot follow: a folder the database does not know is nobody's publication."""
     try:
@@ -426,7 +426,7 @@ def _undone_on_failure(app: App, number: int) -> Iterator[None]:
         raise
 
 
-def list_publications(app: App, limit: int | None = None) -> list[Publication]:
+def list_publications(app: Parts, limit: int | None = None) -> list[Publication]:
     """Every publication (or the newest ``limit``), newest first."""
     with app.sessions() as session:
         return list(session.scalars(select(Publication).order_by(Publication.number.desc())

@@ -21,16 +21,17 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from broadcaster.app import App
 from broadcaster.db import Clip, Entry, Station
 from broadcaster.domain.rules import Rules
 from broadcaster.domain.vocabulary import StationKind
 from broadcaster.errors import InputError
 from broadcaster.media import MediaStore
+from broadcaster.parts import Parts
 from broadcaster.planning.items import PlaylistItem, StationInfo, media_of, station_info
 from broadcaster.programme import Builder, BuiltProgramme, Part
 from broadcaster.schedule.catalogue import Catalogue, Target, load_targets
@@ -45,6 +46,7 @@ from broadcaster.schedule.resolve import Conflict, Item, Resolution, Rule, expan
 
 __all__ = [
     "Planner",
+    "PlanningParts",
     "StationPlan",
     "Target",
     "is_bulletin",
@@ -58,6 +60,15 @@ __all__ = [
 # length of its programme (as built for that station).
 _ResolutionKey = tuple[str, datetime, datetime, tuple[tuple[str, timedelta], ...]]
 _BuildKey = tuple[str, str, str]   # (programme, profile, variant) or ("", "", clip sha256)
+
+
+class PlanningParts(Parts, Protocol):
+    """What planning uses: the database, the media store, the profiles (``config``) and the
+    programme builder (``App`` has them)."""
+
+    @property
+    def builder(self) -> Builder:
+        """The programme builder (the planner copies it and swaps its store)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +118,7 @@ class Planner:
     stations they serve.
     """
 
-    def __init__(self, app: App, store: CheckedStore | None = None) -> None:
+    def __init__(self, app: PlanningParts, store: CheckedStore | None = None) -> None:
         self.app = app
         self._builder: Builder = copy.copy(app.builder)  # the app's, with a memory (above)
         self._builder.store = store or CheckedStore(app.store.root)
@@ -265,7 +276,7 @@ def _lay_out(item: Item, programme: BuiltProgramme) -> list[PlaylistItem]:
     return out
 
 
-def plan_all(app: App, start: datetime, end: datetime,
+def plan_all(app: PlanningParts, start: datetime, end: datetime,
              codes: Sequence[str] | None = None, store: CheckedStore | None = None
              ) -> list[StationPlan]:
     """Plans for every station (or the given ones), by code; media verified through
