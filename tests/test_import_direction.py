@@ -39,7 +39,6 @@ AGENT = "agent"
 
 # Edges that run up today, each to be removed by issue 12 (never added to).
 KNOWN_UP = {
-    ("publish.prune", "app"),
     ("announce", "app"),
     ("announce_recovery", "app"),
     ("check", "app"),

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 
-from broadcaster.app import App
 from broadcaster.db import Announcement, Clip, Entry, Publication, StationStatus, transaction
 from broadcaster.fsutil import process_alive
+from broadcaster.parts import Parts
 from broadcaster.publish.publication import current_number, linked_publications, root
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Pruned:
     bytes_freed: int
 
 
-def _publication_folders(app: App) -> dict[int, Path]:
+def _publication_folders(app: Parts) -> dict[int, Path]:
     folder = root(app)
     if not folder.is_dir():
         return {}
@@ -61,7 +61,7 @@ def _media_of(folder: Path) -> set[str]:
     return names
 
 
-def _in_use(app: App, since: datetime) -> set[str]:
+def _in_use(app: Parts, since: datetime) -> set[str]:
     with app.sessions() as session:
         used = set(session.scalars(select(Entry.clip_sha256).where(Entry.clip_sha256.is_not(None))))
         used |= set(session.scalars(select(Announcement.clip_sha256)
@@ -70,7 +70,7 @@ def _in_use(app: App, since: datetime) -> set[str]:
     return {u for u in used if u}
 
 
-def prune(app: App, retention: timedelta, now: datetime) -> Pruned:
+def prune(app: Parts, retention: timedelta, now: datetime) -> Pruned:
     """Remove what is older than ``retention`` and referenced by nothing kept."""
     since = now - retention
     folders = _publication_folders(app)
@@ -114,7 +114,7 @@ def prune(app: App, retention: timedelta, now: datetime) -> Pruned:
     return Pruned(tuple(old), tuple(sorted(removed)), freed)
 
 
-def clean_temp(app: App, older_than_s: float = STALE_TEMP_S) -> int:
+def clean_temp(app: Parts, older_than_s: float = STALE_TEMP_S) -> int:
     """Remove temporary files a killed render left in the media store; how many.
 
     A file goes when the process that made it (its name starts with the pid) is gone, or when
@@ -148,7 +148,7 @@ def _filesystem_now(folder: Path) -> float:
         os.unlink(name)
 
 
-def offline_count(app: App) -> int:
+def offline_count(app: Parts) -> int:
     """How many stations are marked offline now."""
     with app.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(StationStatus)

@@ -50,14 +50,14 @@ def test_a_live_writers_file_stays_though_this_process_clock_runs_a_day_ahead(
     kept = temp_file(store, live_pid)
     ahead = time.time() + 86_400
     monkeypatch.setattr(time, "time", lambda: ahead)
-    assert clean_temp(SimpleNamespace(store=store)) == 0  # type: ignore[arg-type]
+    assert clean_temp(SimpleNamespace(store=store)) == 0
     assert kept.read_bytes() == b"half a programme"
 
 
 def test_a_dead_writers_file_goes_at_once(tmp_path: Path) -> None:
     store = MediaStore(tmp_path / "media")
     gone = temp_file(store, dead_pid())
-    assert clean_temp(SimpleNamespace(store=store)) == 1  # type: ignore[arg-type]
+    assert clean_temp(SimpleNamespace(store=store)) == 1
     assert not gone.exists()
     assert list((store.root / "tmp").iterdir()) == []  # the clock probe leaves nothing
 
@@ -68,5 +68,5 @@ def test_a_file_silent_for_longer_than_the_limit_goes_whoever_wrote_it(
     store = MediaStore(tmp_path / "media")
     old = temp_file(store, live_pid, age_s=7200)
     fresh = temp_file(store, os.getpid())
-    assert clean_temp(SimpleNamespace(store=store)) == 1  # type: ignore[arg-type]
+    assert clean_temp(SimpleNamespace(store=store)) == 1
     assert not old.exists() and fresh.exists()
