@@ -40,11 +40,11 @@ from typing import IO, Literal, Protocol
 from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from broadcaster.app import App
 from broadcaster.db import Announcement, Entry, Programme, Publication, transaction, utcnow
 from broadcaster.domain.vocabulary import Origin
 from broadcaster.errors import InputError
 from broadcaster.localtime import LOCAL
+from broadcaster.parts import Parts
 from broadcaster.publish.folders import point_current
 from broadcaster.publish.publication import current_number, publish_lock, read_index, root
 
@@ -120,7 +120,7 @@ class _FileLock:
 class _AdvisoryLock:
     """A PostgreSQL session advisory lock ``(ADVISORY_CLASS, id)`` on a connection of its own."""
 
-    def __init__(self, app: App, announcement_id: int) -> None:
+    def __init__(self, app: Parts, announcement_id: int) -> None:
         self.app = app
         self.keys = {"c": ADVISORY_CLASS, "i": announcement_id}
         self._conn: Connection | None = None
@@ -154,14 +154,14 @@ class _AdvisoryLock:
         self._conn = None
 
 
-def lock_for(app: App, announcement_id: int) -> MakingLock:
+def lock_for(app: Parts, announcement_id: int) -> MakingLock:
     """The lock on one announcement, of the right kind for the database in use."""
     if app.engine.dialect.name == "postgresql":
         return _AdvisoryLock(app, announcement_id)
     return _FileLock(app.config.home / "run" / f"announcement-{announcement_id}.lock")
 
 
-def being_made(app: App, announcement_id: int) -> bool:
+def being_made(app: Parts, announcement_id: int) -> bool:
     """True while a live process holds the announcement's lock (it is making it)."""
     lock = lock_for(app, announcement_id)
     if not lock.acquire(0):
@@ -179,7 +179,7 @@ class Settled:
     publication: int | None = None
 
 
-def _settle_row(app: App, announcement_id: int, now: datetime) -> Settled:
+def _settle_row(app: Parts, announcement_id: int, now: datetime) -> Settled:
     """Complete or withdraw one announcement whose lock the caller holds."""
     with transaction(app.sessions) as session:
         row = session.get(Announcement, announcement_id)
@@ -212,7 +212,7 @@ def _settle_row(app: App, announcement_id: int, now: datetime) -> Settled:
     return Settled(announcement_id, "withdrawn")
 
 
-def _bring_in_force(app: App, number: int) -> None:
+def _bring_in_force(app: Parts, number: int) -> None:
     """Put publication ``number`` in force if its publisher died after committing it and
     before swapping ``current`` to it (the stations would otherwise never get it)."""
     with publish_lock(app):
@@ -227,7 +227,7 @@ def _bring_in_force(app: App, number: int) -> None:
                         "it in force: in force now", number)
 
 
-def _carried(app: App, entry_code: str) -> int | None:
+def _carried(app: Parts, entry_code: str) -> int | None:
     """The publication in force, when it carries items of this entry."""
     number = current_number(app)
     if not entry_code or number is None:
@@ -242,7 +242,7 @@ def _carried(app: App, entry_code: str) -> int | None:
     return number if carried else None
 
 
-def settle(app: App, request_key: str, wait_s: float, now: datetime | None = None
+def settle(app: Parts, request_key: str, wait_s: float, now: datetime | None = None
            ) -> Settled | None:
     """The announcement made under ``request_key``, settled: published (or completed now), or
     withdrawn when it was left half-made; None when there is none.
@@ -270,7 +270,7 @@ def settle(app: App, request_key: str, wait_s: float, now: datetime | None = Non
     return done
 
 
-def half_made(app: App) -> list[int]:
+def half_made(app: Parts) -> list[int]:
     """The ids of announcements with no publication that are not cancelled or withdrawn
     (being made now, or left half-made by a dead maker)."""
     with app.sessions() as session:
@@ -279,7 +279,7 @@ def half_made(app: App) -> list[int]:
             .order_by(Announcement.id)))
 
 
-def recover(app: App, now: datetime | None = None) -> list[Settled]:
+def recover(app: Parts, now: datetime | None = None) -> list[Settled]:
     """Settle every half-made announcement that no live process is making (``serve`` does
     this at start-up); those withdrawn or completed."""
     now = now or utcnow()
