@@ -30,10 +30,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from broadcaster.announce_recovery import being_made, code_of
-from broadcaster.app import App
 from broadcaster.db import Announcement, Clip, Entry, Programme, Publication
 from broadcaster.domain.vocabulary import Origin
 from broadcaster.media.store import sha256_file
+from broadcaster.parts import Parts
 from broadcaster.publish.publication import read_index, root, station_folder
 
 DTD = "channels/xmltv.dtd"
@@ -80,7 +80,7 @@ class CheckReport:
                              for p in self.problems]}
 
 
-def check(app: App) -> CheckReport:
+def check(app: Parts) -> CheckReport:
     """Check publications, media and announcements; every problem found."""
     report = CheckReport()
     with app.sessions() as session:
@@ -112,7 +112,7 @@ def _numbered(folder: Path) -> dict[int, Path]:
             if len(p.name) == 6 and p.name.isdigit() and p.is_dir() and not p.is_symlink()}
 
 
-def _publications(app: App, known: set[int], report: CheckReport) -> dict[str, str]:
+def _publications(app: Parts, known: set[int], report: CheckReport) -> dict[str, str]:
     """Check every publication folder and ``current``; the media their playlists name (file
     name -> the first publication naming it)."""
     folders = _numbered(root(app))
@@ -197,7 +197,7 @@ def _current(folder: Path, folders: Mapping[int, Path], complete: set[int], know
                    "does not know")
 
 
-def _media(app: App, media: dict[str, str], report: CheckReport) -> None:
+def _media(app: Parts, media: dict[str, str], report: CheckReport) -> None:
     """Every media file referred to is in the store and hashes to its name."""
     wanted = dict(media)
     with app.sessions() as session:
@@ -228,7 +228,7 @@ def _media(app: App, media: dict[str, str], report: CheckReport) -> None:
     report.checked["media files"] = len(wanted)
 
 
-def _announcements(app: App, known: set[int], report: CheckReport) -> None:
+def _announcements(app: Parts, known: set[int], report: CheckReport) -> None:
     """None half-made, none pointing at what is gone, nothing of theirs left alone, no
     request made twice."""
     with app.sessions() as session:
