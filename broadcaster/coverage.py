@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from broadcaster.app import App
 from broadcaster.db import (
     Announcement,
     Entry,
@@ -46,6 +45,7 @@ from broadcaster.db import (
 )
 from broadcaster.errors import InputError, NotFound
 from broadcaster.localtime import LOCAL, parse_time
+from broadcaster.parts import Parts
 from broadcaster.publish.publication import read_index, root
 from broadcaster.stations import get_group, list_groups, subtree_ids
 
@@ -304,7 +304,7 @@ def _holdings(session: Session, since: datetime, until: datetime,
 
 # -- the report ---------------------------------------------------------------------------------
 
-def coverage(app: App, since: datetime, until: datetime, programme: str | None = None,
+def coverage(app: Parts, since: datetime, until: datetime, programme: str | None = None,
              group: str | None = None) -> Coverage:
     """Who was expected to play (``programme``, or everything) in ``[since, until)``, who
     received it and who played it, per station and per group (``group`` and below, or all)."""
