@@ -25,20 +25,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from broadcaster.app import App
 from broadcaster.db import Station, transaction
 from broadcaster.documents import FORMATS, add_document, get_document, read_document
 from broadcaster.errors import DiskFull, EngineError, InputError
-from broadcaster.speech import text_request
+from broadcaster.parts import Parts
+from broadcaster.speech import Renderer, text_request
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["new", "revised", "unchanged", "failed", "retry"]
+
+
+class InboxParts(Parts, Protocol):
+    """What the inbox uses: the database, the configuration (default profile, size limit) and
+    the renderer (``App`` has them)."""
+
+    @property
+    def renderer(self) -> Renderer:
+        """The text-to-clip renderer."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class InboxResult:
 class Inbox:
     """Scans one folder; remembers what it has seen (by modification time and size)."""
 
-    def __init__(self, app: App, folder: Path, settle_s: float = 2.0,
+    def __init__(self, app: InboxParts, folder: Path, settle_s: float = 2.0,
                  clock: Callable[[], float] = time.time) -> None:
         self.app = app
         self.folder = folder
