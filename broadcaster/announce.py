@@ -24,13 +24,12 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from broadcaster import announce_recovery as recovery
-from broadcaster.app import App
 from broadcaster.codes import check_code
 from broadcaster.crash_points import crash_point
 from broadcaster.db import (
@@ -53,10 +52,11 @@ from broadcaster.domain.vocabulary import (
 )
 from broadcaster.errors import BroadcasterError, InputError, NotFound
 from broadcaster.localtime import LOCAL
+from broadcaster.parts import Parts
 from broadcaster.programme import ItemDef, ProgrammeDef, save_programme
 from broadcaster.publish.publication import publish, root, station_file
-from broadcaster.schedule.plan import Planner
-from broadcaster.speech import text_request
+from broadcaster.schedule.plan import Planner, PlanningParts
+from broadcaster.speech import Renderer, text_request
 from broadcaster.stations import get_group, get_station, subtree_ids
 
 LEAD_IN: dict[str, str] = {Priority.EMERGENCY: "bao-dong", Priority.HIGH: "mo-dau",
@@ -70,6 +70,15 @@ MAKING_WAIT_S = 120.0
 MAX_AIRINGS = 100                 # airings of one announcement, however they are asked for
 MAX_EVERY_MINUTES = 7 * 24 * 60   # at most a week between two airings
 REQUEST_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
+
+
+class AnnouncingParts(PlanningParts, Protocol):
+    """What announcing uses: planning's parts and the renderer that speaks the text (``App``
+    has them)."""
+
+    @property
+    def renderer(self) -> Renderer:
+        """The text-to-clip renderer."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +161,7 @@ def _check(request: AnnouncementRequest, now: datetime) -> tuple[datetime, int]:
     return at, airings
 
 
-def _targets(app: App, target: str) -> tuple[str, list[str]]:
+def _targets(app: Parts, target: str) -> tuple[str, list[str]]:
     """The target's current code and the codes of every station it reaches."""
     with app.sessions() as session:
         try:
@@ -172,7 +181,7 @@ def _targets(app: App, target: str) -> tuple[str, list[str]]:
     return group.code, codes
 
 
-def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
+def announce(app: AnnouncingParts, request: AnnouncementRequest, now: datetime | None = None
              ) -> Announced:
     """Speak, schedule and publish an announcement; returns it with its publication.
 
@@ -191,7 +200,7 @@ def announce(app: App, request: AnnouncementRequest, now: datetime | None = None
         return _make(app, request, now)
 
 
-def _make(app: App, request: AnnouncementRequest, now: datetime) -> Announced:
+def _make(app: AnnouncingParts, request: AnnouncementRequest, now: datetime) -> Announced:
     at, airings = _check(request, now)
     target, codes = _targets(app, request.target)
     if (before := _made_before(app, request, target)) is not None:
@@ -238,7 +247,7 @@ def _make(app: App, request: AnnouncementRequest, now: datetime) -> Announced:
                      // timedelta(milliseconds=1), request.priority)
 
 
-def _hold(app: App, announcement_id: int) -> recovery.MakingLock:
+def _hold(app: Parts, announcement_id: int) -> recovery.MakingLock:
     """The lock on a new announcement (nobody else can know its id yet)."""
     making = recovery.lock_for(app, announcement_id)
     if not making.acquire(wait_s=10):
@@ -247,7 +256,7 @@ def _hold(app: App, announcement_id: int) -> recovery.MakingLock:
     return making
 
 
-def _made_before(app: App, request: AnnouncementRequest, target: str) -> Announced | None:
+def _made_before(app: Parts, request: AnnouncementRequest, target: str) -> Announced | None:
     """The announcement already made under the request's key, if any (settling first one
     that a dead maker left half-made)."""
     if request.request_key is None:
@@ -274,7 +283,7 @@ def _made_before(app: App, request: AnnouncementRequest, target: str) -> Announc
                      existing=True)
 
 
-def _aired_ms(app: App, programme: str, number: int, codes: list[str]) -> int:
+def _aired_ms(app: Parts, programme: str, number: int, codes: list[str]) -> int:
     """How long an announcement plays, as publication ``number`` lists it (0 when that
     publication is gone)."""
     if not codes:
@@ -288,7 +297,7 @@ def _aired_ms(app: App, programme: str, number: int, codes: list[str]) -> int:
                 if str(item.get("id", "")).startswith(f"{programme}@")), default=0)
 
 
-def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, target: str,
+def _schedule(app: PlanningParts, request: AnnouncementRequest, announcement_id: int, target: str,
               codes: list[str], at: datetime, airings: int, now: datetime
               ) -> tuple[datetime, int, dict[str, Any]]:
     """Build the announcement's programme, add its entry and publish; the first airing, the
@@ -334,7 +343,7 @@ def _schedule(app: App, request: AnnouncementRequest, announcement_id: int, targ
     return at, number, built
 
 
-def _withdraw(app: App, announcement_id: int, code: str) -> None:
+def _withdraw(app: Parts, announcement_id: int, code: str) -> None:
     with transaction(app.sessions) as session:
         session.execute(delete(Entry).where(Entry.code == code,
                                             Entry.origin == Origin.ANNOUNCE.value))
@@ -347,13 +356,13 @@ def _next_second(moment: datetime) -> datetime:
     return moment.replace(microsecond=0) + timedelta(seconds=1 if moment.microsecond else 0)
 
 
-def _publish(app: App, codes: list[str], now: datetime, note: str) -> int:
+def _publish(app: PlanningParts, codes: list[str], now: datetime, note: str) -> int:
     window = timedelta(hours=app.config.publish_window_hours)
     number, _ = publish(app, start=now, window=window, note=note, now=now, codes=codes)
     return number
 
 
-def cancel(app: App, announcement_id: int, now: datetime | None = None) -> int:
+def cancel(app: PlanningParts, announcement_id: int, now: datetime | None = None) -> int:
     """Withdraw an announcement: remove its entry and publish; the new publication number."""
     now = now or utcnow()
     with transaction(app.sessions) as session:

@@ -6,8 +6,8 @@ the wiring (``app``), and the shells (web, service, CLI). The station agent stan
 may import only the core helpers, so that it runs without the server's stack.
 
 The graph is read from the source (every ``import`` of a ``broadcaster`` module, at module
-level and inside functions). Today's edges that still run up are listed in ``KNOWN_UP`` — issue
-12 removes them one by one (see docs/plans/issue-12-architecture-step.md); a new one fails here.
+level and inside functions); an edge that runs up fails here. Domain code types the live parts
+it uses with protocols (``broadcaster.parts.Parts`` and its extensions), which ``App`` satisfies.
 """
 
 from __future__ import annotations
@@ -37,10 +37,8 @@ STAGES: tuple[tuple[str, ...], ...] = (
 STAGE = {name: n for n, names in enumerate(STAGES) for name in names}
 AGENT = "agent"
 
-# Edges that run up today, each to be removed by issue 12 (never added to).
-KNOWN_UP = {
-    ("announce", "app"),
-}
+# Edges that ran up, each removed by issue 12: none is left, and none may be added.
+KNOWN_UP: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:
