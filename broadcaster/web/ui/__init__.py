@@ -31,13 +31,16 @@ def include_ui(api: FastAPI, app: App, guard: SigninGuard | None = None) -> None
     ``admin`` (see :func:`broadcaster.users.ensure_first_admin`)."""
     ensure_first_admin(app.sessions, app.config.home)
     ui = UI(app, guard)
+    api.state.ui = ui   # what the pages' dependencies (web/ui/deps.py) hand them
     router = APIRouter(prefix="/ui", include_in_schema=False)
 
     @api.get("/ui", include_in_schema=False)
     async def ui_root() -> Response:   # relative: never the request's Host
         return RedirectResponse("/ui/", 308)
 
-    for module in (_signin, _documents, _programmes, _schedule, _operations):
+    for page in (_signin,):
+        router.include_router(page.router)
+    for module in (_documents, _programmes, _schedule, _operations):
         module.routes(router, ui)
     api.include_router(router)
     api.mount("/ui/static", StaticFiles(directory=Path(__file__).parent / "static"),
