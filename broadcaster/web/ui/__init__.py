@@ -38,9 +38,9 @@ def include_ui(api: FastAPI, app: App, guard: SigninGuard | None = None) -> None
     async def ui_root() -> Response:   # relative: never the request's Host
         return RedirectResponse("/ui/", 308)
 
-    for page in (_signin, _documents, _programmes):
+    for page in (_signin, _documents, _programmes, _schedule):
         router.include_router(page.router)
-    for module in (_schedule, _operations):
+    for module in (_operations,):
         module.routes(router, ui)
     api.include_router(router)
     api.mount("/ui/static", StaticFiles(directory=Path(__file__).parent / "static"),
