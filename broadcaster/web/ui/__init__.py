@@ -18,12 +18,26 @@ from starlette.staticfiles import StaticFiles
 from broadcaster.app import App
 from broadcaster.users import ensure_first_admin
 from broadcaster.web._limits import SigninGuard
-from broadcaster.web.ui import _documents, _operations, _programmes, _schedule, _signin
+from broadcaster.web.ui import (
+    _announcements,
+    _auditlog,
+    _coverage,
+    _documents,
+    _programmes,
+    _publishing,
+    _schedule,
+    _signin,
+    _stations,
+)
 from broadcaster.web.ui._core import REFUSED_ACTION, UI, Forbidden, Refused
 
 log = logging.getLogger(__name__)
 
 __all__ = ["include_ui"]
+
+# Each page is a module with its own ``router``; their permissions are web/ui/deps.py.
+PAGES = (_signin, _documents, _programmes, _schedule, _stations, _publishing, _coverage,
+         _announcements, _auditlog)
 
 
 def include_ui(api: FastAPI, app: App, guard: SigninGuard | None = None) -> None:
@@ -38,10 +52,8 @@ def include_ui(api: FastAPI, app: App, guard: SigninGuard | None = None) -> None
     async def ui_root() -> Response:   # relative: never the request's Host
         return RedirectResponse("/ui/", 308)
 
-    for page in (_signin, _documents, _programmes, _schedule):
+    for page in PAGES:
         router.include_router(page.router)
-    for module in (_operations,):
-        module.routes(router, ui)
     api.include_router(router)
     api.mount("/ui/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="ui-static")

@@ -134,7 +134,6 @@ async def schedule_page(request: Request, ui: Pages, user: CurrentUser) -> Respo
 
 @router.post("/lich-phat")
 async def save(request: Request, ui: Pages, user: Editor, form: CsrfForm) -> Response:
-
     def run() -> str:
         spec = _entry_from_form(ui, form)
         with transaction(ui.app.sessions) as session:
