@@ -1,6 +1,7 @@
 """The operators' web UI (Vietnamese, server-rendered), mounted on the station API's app.
 
-Routes are thin: they check the session, the CSRF token and the role, then call the same
+Each page is a module with its own router (:data:`PAGES`); its permissions are FastAPI
+dependencies (:mod:`broadcaster.web.ui.deps`). Routes are thin: they parse, call the same
 functions as the CLI (documents, speech, schedule.sync, publish.publication, coverage,
 announce) and render a Jinja2 template. Pages live under ``/ui/``.
 """
