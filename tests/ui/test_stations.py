@@ -36,7 +36,7 @@ def test_heartbeat_playing_and_media_ready(site, sign_in, app, database_url) -> 
 
 
 def test_media_ready_text() -> None:
-    from broadcaster.web.ui._operations import media_ready_text
+    from broadcaster.web.ui._stations import media_ready_text
 
     assert media_ready_text(None) == "—"
     assert media_ready_text({"item": "x"}) == "—"

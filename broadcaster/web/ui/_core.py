@@ -177,13 +177,6 @@ class UI:
         with self.app.sessions() as session:
             return get_operator(session, uid)
 
-    async def editor(self, request: Request) -> Operator:
-        """The signed-in user, who must be allowed to change things."""
-        user = await self.user(request)
-        if not user.can_edit:
-            raise Forbidden(user, "Tài khoản chỉ xem không được thay đổi dữ liệu.")
-        return user
-
     async def form(self, request: Request) -> FormData:
         """The POSTed form, after checking its CSRF token (403 without a valid one)."""
         form = await request.form()

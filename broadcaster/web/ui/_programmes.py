@@ -40,6 +40,7 @@ from broadcaster.programme import (
 from broadcaster.users import Operator, editable_owners, may_edit_owned, owner_for
 from broadcaster.web.ui._core import UI, Forbidden
 from broadcaster.web.ui._owners import access, code_refused, origin_refused, owner_text
+from broadcaster.web.ui.deps import CsrfForm, CurrentUser, Editor, Pages
 
 LISTEN_PROFILE = "loudspeaker"
 BLANK_ROWS = 4
@@ -161,51 +162,55 @@ def _load(ui: UI, code: str | None, user: Operator) -> dict[str, Any]:
             "rows": [*rows_shown, *[("jingle", "")] * BLANK_ROWS]}
 
 
-def routes(router: APIRouter, ui: UI) -> None:
-    """Register the pages of this module."""
+router = APIRouter()
 
-    async def show(request: Request, code: str | None, **extra: Any) -> Response:
-        user = await ui.user(request)
-        try:
-            data = await ui.call(_load, ui, code, user)
-        except NotFound:
-            return ui.redirect(request, "/ui/chuong-trinh",
-                               f"Không có chương trình mã {code}.")
-        return ui.page(request, "programmes.html", user, kinds=KIND_NAMES,
-                       duration_text=duration_text, **data, **extra)
 
-    @router.get("/chuong-trinh")
-    async def programmes_page(request: Request) -> Response:
-        return await show(request, None)
+async def show(ui: UI, request: Request, user: Operator, code: str | None,
+               **extra: Any) -> Response:
+    """The programmes page, with programme ``code`` open (if any)."""
+    try:
+        data = await ui.call(_load, ui, code, user)
+    except NotFound:
+        return ui.redirect(request, "/ui/chuong-trinh",
+                           f"Không có chương trình mã {code}.")
+    return ui.page(request, "programmes.html", user, kinds=KIND_NAMES,
+                   duration_text=duration_text, **data, **extra)
 
-    @router.get("/chuong-trinh/{code}")
-    async def programme_page(request: Request, code: str) -> Response:
-        return await show(request, code)
 
-    @router.post("/chuong-trinh")
-    async def save_page(request: Request) -> Response:
-        user = await ui.editor(request)
-        form = await ui.form(request)
-        try:
-            programme = programme_from_form(form)
-            status = await ui.call(save, ui.app, user, programme)
-        except CodeError as exc:
-            raise code_refused(exc) from None
-        except OriginConflict as exc:
-            raise origin_refused(exc) from None
-        except BroadcasterError as exc:
-            return ui.redirect(request, "/ui/chuong-trinh", f"Không lưu được: {exc}")
-        return ui.redirect(request, f"/ui/chuong-trinh/{programme.code}",
-                           f"{SAVED[status]} chương trình {programme.code}. Bấm “Nghe thử” "
-                           "để nghe và xem độ dài.")
+@router.get("/chuong-trinh")
+async def programmes_page(request: Request, ui: Pages, user: CurrentUser) -> Response:
+    return await show(ui, request, user, None)
 
-    @router.post("/chuong-trinh/{code}/nghe")
-    async def listen_page(request: Request, code: str) -> Response:
-        await ui.user(request)   # anyone signed in may listen; building changes no data
-        await ui.form(request)
-        try:
-            heard = await ui.call(listen, ui.app, code)
-        except BroadcasterError as exc:
-            return ui.redirect(request, f"/ui/chuong-trinh/{code}",
-                               f"Không dựng được chương trình {code}: {exc}")
-        return await show(request, code, heard=heard)
+
+@router.get("/chuong-trinh/{code}")
+async def programme_page(request: Request, code: str, ui: Pages,
+                         user: CurrentUser) -> Response:
+    return await show(ui, request, user, code)
+
+
+@router.post("/chuong-trinh")
+async def save_page(request: Request, ui: Pages, user: Editor, form: CsrfForm) -> Response:
+    try:
+        programme = programme_from_form(form)
+        status = await ui.call(save, ui.app, user, programme)
+    except CodeError as exc:
+        raise code_refused(exc) from None
+    except OriginConflict as exc:
+        raise origin_refused(exc) from None
+    except BroadcasterError as exc:
+        return ui.redirect(request, "/ui/chuong-trinh", f"Không lưu được: {exc}")
+    return ui.redirect(request, f"/ui/chuong-trinh/{programme.code}",
+                       f"{SAVED[status]} chương trình {programme.code}. Bấm “Nghe thử” "
+                       "để nghe và xem độ dài.")
+
+
+@router.post("/chuong-trinh/{code}/nghe")
+async def listen_page(request: Request, code: str, ui: Pages, user: CurrentUser,
+                      form: CsrfForm) -> Response:
+    # anyone signed in may listen; building changes no data
+    try:
+        heard = await ui.call(listen, ui.app, code)
+    except BroadcasterError as exc:
+        return ui.redirect(request, f"/ui/chuong-trinh/{code}",
+                           f"Không dựng được chương trình {code}: {exc}")
+    return await show(ui, request, user, code, heard=heard)

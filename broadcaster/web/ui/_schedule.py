@@ -35,6 +35,7 @@ from broadcaster.web.ui._calendar import RRULE_DAYS, WEEKDAYS, monday_of, week
 from broadcaster.web.ui._conflicts import KIND_NAMES, plan_week
 from broadcaster.web.ui._core import UI, Forbidden, Refused, form_int, form_time
 from broadcaster.web.ui._owners import ORIGIN_NAMES, code_refused, origin_refused
+from broadcaster.web.ui.deps import CsrfForm, CurrentUser, Editor, Pages
 
 PRIORITY_NAMES = shorts(Priority)
 
@@ -107,85 +108,81 @@ def _entry_from_form(ui: UI, form: Any) -> EntrySpec:
                      priority=Priority(priority))
 
 
-def routes(router: APIRouter, ui: UI) -> None:
-    """Register the pages of this module."""
+router = APIRouter()
 
-    @router.get("/lich-phat")
-    async def schedule_page(request: Request) -> Response:
-        user = await ui.user(request)
-        target = request.query_params.get("target", "")
-        try:
-            day = date.fromisoformat(request.query_params.get("week", ""))
-        except ValueError:
-            day = utcnow().astimezone(LOCAL).date()
-        if not EARLIEST.year <= day.year < LATEST.year:   # a week the planner can lay out
-            day = utcnow().astimezone(LOCAL).date()
-        monday = monday_of(day)
-        data = await ui.call(_calendar, ui, target, monday)
-        targets = await ui.call(_targets, ui, user)
-        mine = {t.code for t in targets["groups"] + targets["stations"] if t.editable}
-        removable = {e.code for e in data["entries"] if user.can_edit and e.target in mine
-                     and may_remove(e.origin, Origin.UI.value)}
-        return ui.page(request, "schedule.html", user, target=target, monday=monday,
-                       weekdays=list(zip(RRULE_DAYS, WEEKDAYS, strict=True)),
-                       priorities=PRIORITY_NAMES, removable=removable,
-                       origin_names=ORIGIN_NAMES, **data, **targets)
 
-    @router.post("/lich-phat")
-    async def save(request: Request) -> Response:
-        user = await ui.editor(request)
-        form = await ui.form(request)
+@router.get("/lich-phat")
+async def schedule_page(request: Request, ui: Pages, user: CurrentUser) -> Response:
+    target = request.query_params.get("target", "")
+    try:
+        day = date.fromisoformat(request.query_params.get("week", ""))
+    except ValueError:
+        day = utcnow().astimezone(LOCAL).date()
+    if not EARLIEST.year <= day.year < LATEST.year:   # a week the planner can lay out
+        day = utcnow().astimezone(LOCAL).date()
+    monday = monday_of(day)
+    data = await ui.call(_calendar, ui, target, monday)
+    targets = await ui.call(_targets, ui, user)
+    mine = {t.code for t in targets["groups"] + targets["stations"] if t.editable}
+    removable = {e.code for e in data["entries"] if user.can_edit and e.target in mine
+                 and may_remove(e.origin, Origin.UI.value)}
+    return ui.page(request, "schedule.html", user, target=target, monday=monday,
+                   weekdays=list(zip(RRULE_DAYS, WEEKDAYS, strict=True)),
+                   priorities=PRIORITY_NAMES, removable=removable,
+                   origin_names=ORIGIN_NAMES, **data, **targets)
 
-        def run() -> str:
-            spec = _entry_from_form(ui, form)
-            with transaction(ui.app.sessions) as session:
-                if not may_edit_target(session, user, spec.target):
-                    raise Forbidden(user, f"Tài khoản {user.name} không được xếp lịch cho "
-                                          f"{spec.target}.", f"mục {spec.id}")
-                if session.scalar(select(Entry).where(Entry.code == spec.id)) is not None \
-                        and not may_edit_entry(session, user, spec.id):
-                    raise Forbidden(user, f"Tài khoản {user.name} không được sửa mục "
-                                          f"{spec.id}.", f"mục {spec.id}")
-                status = save_entry(session, spec, origin=Origin.UI.value)
-                record(session, user.name, "sửa lịch phát", f"mục {spec.id}",
-                       f"{status}: {spec.target}, {spec.start_at or spec.start_time} "
-                       f"{spec.rrule or ''} ({spec.priority})")
-            return status
 
-        try:
-            status = await ui.call(run)
-        except CodeError as exc:
-            raise code_refused(exc) from None
-        except OriginConflict as exc:
-            raise origin_refused(exc) from None
-        except BroadcasterError as exc:
-            return ui.redirect(request, "/ui/lich-phat", f"Không lưu được: {exc}")
-        names = {"added": "Đã thêm", "changed": "Đã sửa", "unchanged": "Không đổi"}
-        return ui.redirect(request, "/ui/lich-phat",
-                           f"{names[status]} mục lịch. Bản nháp: hãy xuất bản để các đài "
-                           "nhận được.")
+@router.post("/lich-phat")
+async def save(request: Request, ui: Pages, user: Editor, form: CsrfForm) -> Response:
+    def run() -> str:
+        spec = _entry_from_form(ui, form)
+        with transaction(ui.app.sessions) as session:
+            if not may_edit_target(session, user, spec.target):
+                raise Forbidden(user, f"Tài khoản {user.name} không được xếp lịch cho "
+                                      f"{spec.target}.", f"mục {spec.id}")
+            if session.scalar(select(Entry).where(Entry.code == spec.id)) is not None \
+                    and not may_edit_entry(session, user, spec.id):
+                raise Forbidden(user, f"Tài khoản {user.name} không được sửa mục "
+                                      f"{spec.id}.", f"mục {spec.id}")
+            status = save_entry(session, spec, origin=Origin.UI.value)
+            record(session, user.name, "sửa lịch phát", f"mục {spec.id}",
+                   f"{status}: {spec.target}, {spec.start_at or spec.start_time} "
+                   f"{spec.rrule or ''} ({spec.priority})")
+        return status
 
-    @router.post("/lich-phat/xoa")
-    async def remove(request: Request) -> Response:
-        user = await ui.editor(request)
-        form = await ui.form(request)
-        code = str(form.get("code", ""))
+    try:
+        status = await ui.call(run)
+    except CodeError as exc:
+        raise code_refused(exc) from None
+    except OriginConflict as exc:
+        raise origin_refused(exc) from None
+    except BroadcasterError as exc:
+        return ui.redirect(request, "/ui/lich-phat", f"Không lưu được: {exc}")
+    names = {"added": "Đã thêm", "changed": "Đã sửa", "unchanged": "Không đổi"}
+    return ui.redirect(request, "/ui/lich-phat",
+                       f"{names[status]} mục lịch. Bản nháp: hãy xuất bản để các đài "
+                       "nhận được.")
 
-        def run() -> str:
-            with transaction(ui.app.sessions) as session:
-                if not may_edit_entry(session, user, code):
-                    raise Forbidden(user, f"Tài khoản {user.name} không được xóa mục {code}.",
-                                    f"mục {code}")
-                made = remove_entry(session, code, origin=Origin.UI.value)
-                record(session, user.name, "xóa mục lịch", f"mục {code}")
-            return made
 
-        try:
-            made = await ui.call(run)
-        except OriginConflict as exc:
-            raise origin_refused(exc) from None
-        except BroadcasterError as exc:
-            return ui.redirect(request, "/ui/lich-phat", f"Không xóa được: {exc}")
-        again = " Mục này do tệp lịch tạo ra: lần chạy “schedule apply” tới sẽ thêm lại nếu " \
-            "tệp vẫn còn nó." if made == Origin.FILE.value else ""
-        return ui.redirect(request, "/ui/lich-phat", f"Đã xóa mục {code}.{again}")
+@router.post("/lich-phat/xoa")
+async def remove(request: Request, ui: Pages, user: Editor, form: CsrfForm) -> Response:
+    code = str(form.get("code", ""))
+
+    def run() -> str:
+        with transaction(ui.app.sessions) as session:
+            if not may_edit_entry(session, user, code):
+                raise Forbidden(user, f"Tài khoản {user.name} không được xóa mục {code}.",
+                                f"mục {code}")
+            made = remove_entry(session, code, origin=Origin.UI.value)
+            record(session, user.name, "xóa mục lịch", f"mục {code}")
+        return made
+
+    try:
+        made = await ui.call(run)
+    except OriginConflict as exc:
+        raise origin_refused(exc) from None
+    except BroadcasterError as exc:
+        return ui.redirect(request, "/ui/lich-phat", f"Không xóa được: {exc}")
+    again = " Mục này do tệp lịch tạo ra: lần chạy “schedule apply” tới sẽ thêm lại nếu " \
+        "tệp vẫn còn nó." if made == Origin.FILE.value else ""
+    return ui.redirect(request, "/ui/lich-phat", f"Đã xóa mục {code}.{again}")
